@@ -1,0 +1,241 @@
+//! Model and joint-model configurations, with the paper's presets.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Sample rate every model runs at.
+pub const SAMPLE_RATE: usize = 16_000;
+
+/// Causal local self-attention settings of one TF-GridNet (the large model's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttentionConfig {
+    /// Number of heads L.
+    pub heads: usize,
+    /// Window in frames, including the current one.
+    pub window: usize,
+}
+
+/// Shape of one causal TF-GridNet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    /// Hop and chunk length in samples.
+    pub chunk: usize,
+    /// Lookahead in samples (window length is chunk + pad).
+    pub pad: usize,
+    /// Number of ears (input and output channels) M.
+    pub ears: usize,
+    /// Number of separated sources S.
+    pub sources: usize,
+    /// Embedding width D.
+    pub d: usize,
+    /// Number of GridNet blocks B.
+    pub blocks: usize,
+    /// LSTM hidden size H.
+    pub hidden: usize,
+    /// Local self-attention, or none.
+    pub attention: Option<AttentionConfig>,
+}
+
+impl ModelConfig {
+    fn preset(d: usize, hidden: usize, attention: Option<AttentionConfig>, sources: usize) -> Self {
+        Self {
+            chunk: 128,
+            pad: 64,
+            ears: 2,
+            sources,
+            d,
+            blocks: 3,
+            hidden,
+            attention,
+        }
+    }
+
+    /// The paper's small on-device model (SM): D16 H16, no attention.
+    pub fn small(sources: usize) -> Self {
+        Self::preset(16, 16, None, sources)
+    }
+
+    /// The paper's medium baseline (MM): D26 H18, no attention.
+    pub fn medium(sources: usize) -> Self {
+        Self::preset(26, 18, None, sources)
+    }
+
+    /// The paper's large hint model (BM): D64 H64, 8 heads, window 50.
+    pub fn large(sources: usize) -> Self {
+        let attention = AttentionConfig {
+            heads: 8,
+            window: 50,
+        };
+        Self::preset(64, 64, Some(attention), sources)
+    }
+
+    /// A tiny model for fast tests: D8 H8, no attention.
+    pub fn tiny(sources: usize) -> Self {
+        Self::preset(8, 8, None, sources)
+    }
+
+    /// A tiny model with attention for fast tests: D16 H16, 4 heads, window 50.
+    pub fn tiny_attention(sources: usize) -> Self {
+        let attention = AttentionConfig {
+            heads: 4,
+            window: 50,
+        };
+        Self::preset(16, 16, Some(attention), sources)
+    }
+
+    /// Looks a preset up by name (`small`, `medium`, `large`, `tiny`, `tiny_attention`).
+    pub fn by_name(name: &str, sources: usize) -> Result<Self> {
+        Ok(match name {
+            "small" => Self::small(sources),
+            "medium" => Self::medium(sources),
+            "large" => Self::large(sources),
+            "tiny" => Self::tiny(sources),
+            "tiny_attention" => Self::tiny_attention(sources),
+            _ => return Err(Error::Config(format!("unknown model preset `{name}`"))),
+        })
+    }
+
+    /// FFT and window length in samples.
+    pub fn n_fft(&self) -> usize {
+        self.chunk + self.pad
+    }
+
+    /// Number of frequency bins F.
+    pub fn freqs(&self) -> usize {
+        self.n_fft() / 2 + 1
+    }
+
+    /// Input feature channels: real and imaginary part of every ear.
+    pub fn in_channels(&self) -> usize {
+        2 * self.ears
+    }
+
+    /// Output spectrum channels: real and imaginary part of every source and ear.
+    pub fn out_channels(&self) -> usize {
+        2 * self.sources * self.ears
+    }
+
+    /// Algorithmic latency in samples (chunk + lookahead).
+    pub fn latency_samples(&self) -> usize {
+        self.chunk + self.pad
+    }
+
+    /// Checks the shape is one the model can be built with.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: &str| Err(Error::Config(m.to_string()));
+        if self.chunk == 0 || self.pad > self.chunk {
+            return bad("chunk must be positive and pad at most one chunk");
+        }
+        if self.ears == 0
+            || self.sources == 0
+            || self.d == 0
+            || self.blocks == 0
+            || self.hidden == 0
+        {
+            return bad("ears, sources, d, blocks and hidden must be positive");
+        }
+        if let Some(a) = self.attention {
+            if a.heads == 0 || a.window == 0 || self.d % a.heads != 0 {
+                return bad("attention needs heads dividing d and a positive window");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The knowledge-boosting pair: small model, large model and the hint link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JointConfig {
+    /// The on-device model that receives hints.
+    pub small: ModelConfig,
+    /// The model that sends hints.
+    pub large: ModelConfig,
+    /// Hint delay C in chunks.
+    pub delay: usize,
+    /// Compression ratio P of the hint channels.
+    pub compression: usize,
+    /// Cross-attention context V in frames, including the current one.
+    pub context: usize,
+    /// Heads of the merge modules' cross-attention.
+    pub merge_heads: usize,
+}
+
+impl JointConfig {
+    /// The paper's pairing of the small and large presets for `sources` sources.
+    pub fn paper(sources: usize, delay: usize, compression: usize) -> Self {
+        Self {
+            small: ModelConfig::small(sources),
+            large: ModelConfig::large(sources),
+            delay,
+            compression,
+            context: 50,
+            merge_heads: 4,
+        }
+    }
+
+    /// The tiny pairing of the authors' golden vectors (small D8, large D16 with attention).
+    pub fn tiny(sources: usize, delay: usize, compression: usize) -> Self {
+        Self {
+            small: ModelConfig::tiny(sources),
+            large: ModelConfig::tiny_attention(sources),
+            delay,
+            compression,
+            context: 50,
+            merge_heads: 4,
+        }
+    }
+
+    /// Channels of one compressed hint frame.
+    pub fn hint_channels(&self) -> usize {
+        self.large.out_channels() / self.compression
+    }
+
+    /// Checks both models and the link agree.
+    pub fn validate(&self) -> Result<()> {
+        self.small.validate()?;
+        self.large.validate()?;
+        let bad = |m: String| Err(Error::Config(m));
+        if self.small.chunk != self.large.chunk
+            || self.small.pad != self.large.pad
+            || self.small.ears != self.large.ears
+        {
+            return bad("small and large models must share chunk, pad and ears".into());
+        }
+        if self.compression == 0 || self.large.out_channels() % self.compression != 0 {
+            return bad(format!(
+                "compression {} must divide the {} hint channels",
+                self.compression,
+                self.large.out_channels()
+            ));
+        }
+        if self.context == 0 || self.merge_heads == 0 || self.small.d % self.merge_heads != 0 {
+            return bad(
+                "merge context must be positive and merge heads must divide the small d".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// What a weight file holds: one TF-GridNet or a joint pair.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WeightsConfig {
+    /// A single TF-GridNet (SM, MM or LM baseline).
+    Single(ModelConfig),
+    /// A knowledge-boosting pair.
+    Joint(JointConfig),
+}
+
+impl WeightsConfig {
+    /// Serialises to JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("configs always serialise")
+    }
+
+    /// Parses from JSON.
+    pub fn from_json(s: &str) -> Result<Self> {
+        serde_json::from_str(s).map_err(|e| Error::Config(format!("bad model config JSON: {e}")))
+    }
+}

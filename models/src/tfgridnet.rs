@@ -1,0 +1,179 @@
+//! The causal TF-GridNet: STFT, input conv, GridNet blocks (with merge modules
+//! when it receives hints), output deconv, iSTFT.
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+
+use crate::{
+    config::{JointConfig, ModelConfig},
+    conv::CausalConv2d,
+    error::{Error, Result},
+    gridnet_block::GridNetBlock,
+    merge::Merge,
+    norm::LayerNorm,
+    stft::Stft,
+    stream_state::GridNetState,
+};
+
+/// What one call of a TF-GridNet produces.
+#[derive(Debug, Clone)]
+pub struct ModelOutput {
+    /// Separated waveforms [B, S, M, samples].
+    pub audio: Tensor,
+    /// Output spectrum before the iSTFT [B, 2SM, T, F] (the large model's hint).
+    pub spectrum: Tensor,
+}
+
+/// A causal TF-GridNet, optionally with merge modules that take hints.
+#[derive(Debug, Clone)]
+pub struct TfGridNet {
+    cfg: ModelConfig,
+    stft: Stft,
+    conv: CausalConv2d,
+    conv_norm: LayerNorm,
+    blocks: Vec<GridNetBlock>,
+    merges: Vec<Merge>,
+    deconv: CausalConv2d,
+    hint_channels: usize,
+}
+
+impl TfGridNet {
+    /// Builds a stand-alone model (no hint input).
+    pub fn new(vb: VarBuilder, cfg: &ModelConfig) -> Result<Self> {
+        Self::build(vb, cfg, None)
+    }
+
+    /// Builds the small model of a joint pair, with a merge module after every block but the last.
+    pub fn with_merges(vb: VarBuilder, joint: &JointConfig) -> Result<Self> {
+        Self::build(vb, &joint.small, Some(joint))
+    }
+
+    fn build(vb: VarBuilder, cfg: &ModelConfig, joint: Option<&JointConfig>) -> Result<Self> {
+        cfg.validate()?;
+        let device = vb.device().clone();
+        let blocks = (0..cfg.blocks)
+            .map(|i| GridNetBlock::new(vb.pp("blocks").pp(i), cfg))
+            .collect::<Result<Vec<_>>>()?;
+        let merges = match joint {
+            Some(j) => (0..cfg.blocks - 1)
+                .map(|i| Merge::new(vb.pp("merges").pp(i), j))
+                .collect::<Result<Vec<_>>>()?,
+            None => Vec::new(),
+        };
+        Ok(Self {
+            cfg: cfg.clone(),
+            stft: Stft::new(cfg.chunk, cfg.pad, &device)?,
+            conv: CausalConv2d::new(vb.pp("conv"), cfg.in_channels(), cfg.d)?,
+            conv_norm: LayerNorm::over(vb.pp("conv_norm"), cfg.d)?,
+            blocks,
+            merges,
+            deconv: CausalConv2d::new(vb.pp("deconv"), cfg.d, cfg.out_channels())?,
+            hint_channels: joint.map_or(0, |j| j.hint_channels()),
+        })
+    }
+
+    /// The model's configuration.
+    pub fn config(&self) -> &ModelConfig {
+        &self.cfg
+    }
+
+    /// Whether the model takes hints.
+    pub fn takes_hints(&self) -> bool {
+        !self.merges.is_empty()
+    }
+
+    /// Fresh streaming state for `batch` streams.
+    pub fn initial_state(&self, batch: usize, device: &Device) -> Result<GridNetState> {
+        let f = self.cfg.freqs();
+        Ok(GridNetState {
+            conv: self.conv.initial_state(batch, f, device)?,
+            blocks: self
+                .blocks
+                .iter()
+                .map(|b| b.initial_state(batch, device))
+                .collect::<Result<_>>()?,
+            merges: self
+                .merges
+                .iter()
+                .map(|m| m.initial_state(batch, device))
+                .collect::<Result<_>>()?,
+            deconv: self.deconv.initial_state(batch, f, device)?,
+            istft: Tensor::zeros(
+                (batch, self.cfg.sources * self.cfg.ears, self.cfg.pad),
+                DType::F32,
+                device,
+            )?,
+        })
+    }
+
+    /// Streams T frames: `window` [B, M, chunk * T + pad] holds the samples
+    /// `[chunk * k, chunk * (k + T) + pad)` of the stream, `hints` [B, T, F, C']
+    /// the hint arriving at each frame (zeros = no hint). Returns the T chunks
+    /// of output aligned with the first chunk * T samples of the window.
+    pub fn forward_frames(
+        &self,
+        window: &Tensor,
+        hints: Option<&Tensor>,
+        state: &mut GridNetState,
+    ) -> Result<ModelOutput> {
+        let (b, m, _) = window.dims3()?;
+        if m != self.cfg.ears {
+            return Err(Error::Input(format!(
+                "model expects {} channels, got {m}",
+                self.cfg.ears
+            )));
+        }
+        let features = self.stft.analyse(window)?;
+        let t = features.dim(2)?;
+        let f = self.cfg.freqs();
+        let hints = match (hints, self.takes_hints()) {
+            (Some(h), true) => Some(h.clone()),
+            (None, true) => Some(Tensor::zeros(
+                (b, t, f, self.hint_channels),
+                DType::F32,
+                window.device(),
+            )?),
+            _ => None,
+        };
+        let x = self
+            .conv
+            .forward(&features, &mut state.conv)?
+            .permute((0, 2, 3, 1))?
+            .contiguous()?;
+        let mut x = self.conv_norm.forward(&x)?;
+        for (i, block) in self.blocks.iter().enumerate() {
+            x = block.forward(&x, &mut state.blocks[i])?;
+            if let (Some(merge), Some(hints)) = (self.merges.get(i), &hints) {
+                x = merge.forward(&x, hints, &mut state.merges[i])?;
+            }
+        }
+        let x = x.permute((0, 3, 1, 2))?.contiguous()?;
+        let spectrum = self.deconv.forward(&x, &mut state.deconv)?;
+        let audio = self.stft.synthesise(&spectrum, &mut state.istft)?;
+        let audio = audio.reshape((b, self.cfg.sources, self.cfg.ears, t * self.cfg.chunk))?;
+        Ok(ModelOutput { audio, spectrum })
+    }
+
+    /// Whole utterance `mixture` [B, M, N] from a fresh state: output sample n
+    /// is aligned with input sample n. `hints` [B, T, F, C'] for T = ceil(N / chunk).
+    pub fn forward(&self, mixture: &Tensor, hints: Option<&Tensor>) -> Result<ModelOutput> {
+        let (b, _, n) = mixture.dims3()?;
+        let window = pad_utterance(mixture, &self.cfg)?;
+        let mut state = self.initial_state(b, mixture.device())?;
+        let out = self.forward_frames(&window, hints, &mut state)?;
+        Ok(ModelOutput {
+            audio: out.audio.narrow(3, 0, n)?,
+            spectrum: out.spectrum,
+        })
+    }
+}
+
+/// Pads an utterance [B, M, N] with zeros to a whole number of chunks plus the lookahead.
+pub fn pad_utterance(mixture: &Tensor, cfg: &ModelConfig) -> Result<Tensor> {
+    let n = mixture.dim(2)?;
+    if n == 0 {
+        return Err(Error::Input("empty input".into()));
+    }
+    let frames = n.div_ceil(cfg.chunk);
+    Ok(mixture.pad_with_zeros(2, 0, frames * cfg.chunk - n + cfg.pad)?)
+}
