@@ -136,7 +136,7 @@ impl ModelConfig {
             return bad("ears, sources, d, blocks and hidden must be positive");
         }
         if let Some(a) = self.attention {
-            if a.heads == 0 || a.window == 0 || self.d % a.heads != 0 {
+            if a.heads == 0 || a.window == 0 || !self.d.is_multiple_of(a.heads) {
                 return bad("attention needs heads dividing d and a positive window");
             }
         }
@@ -202,14 +202,17 @@ impl JointConfig {
         {
             return bad("small and large models must share chunk, pad and ears".into());
         }
-        if self.compression == 0 || self.large.out_channels() % self.compression != 0 {
+        if self.compression == 0 || !self.large.out_channels().is_multiple_of(self.compression) {
             return bad(format!(
                 "compression {} must divide the {} hint channels",
                 self.compression,
                 self.large.out_channels()
             ));
         }
-        if self.context == 0 || self.merge_heads == 0 || self.small.d % self.merge_heads != 0 {
+        if self.context == 0
+            || self.merge_heads == 0
+            || !self.small.d.is_multiple_of(self.merge_heads)
+        {
             return bad(
                 "merge context must be positive and merge heads must divide the small d".into(),
             );

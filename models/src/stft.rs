@@ -38,7 +38,7 @@ impl Stft {
     /// Builds the transforms for hop `chunk` and lookahead `pad` (window `chunk + pad`).
     pub fn new(chunk: usize, pad: usize, device: &Device) -> Result<Self> {
         let n = chunk + pad;
-        if pad > chunk || n % 2 != 0 {
+        if pad > chunk || !n.is_multiple_of(2) {
             return Err(Error::Config(format!(
                 "STFT needs an even window and pad <= chunk, got chunk {chunk} pad {pad}"
             )));
@@ -89,7 +89,7 @@ impl Stft {
 
     /// Number of whole frames in a window of `len` samples, if it is `chunk * T + pad` long.
     pub fn frames_in(&self, len: usize) -> Result<usize> {
-        if len < self.chunk + self.pad || (len - self.pad) % self.chunk != 0 {
+        if len < self.chunk + self.pad || !(len - self.pad).is_multiple_of(self.chunk) {
             return Err(Error::Input(format!(
                 "a streaming window must hold chunk * T + pad = {} * T + {} samples, got {len}",
                 self.chunk, self.pad

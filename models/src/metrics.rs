@@ -1,0 +1,75 @@
+//! Scale-invariant signal-to-distortion metrics and the training losses built on them.
+//!
+//! All functions take waveforms with time on the last axis and reduce over it;
+//! they are candle ops, so the losses differentiate.
+
+use candle_core::{Tensor, D};
+
+use crate::error::{Error, Result};
+
+/// Guards the logarithms and the projection against silent signals.
+const EPS: f64 = 1e-8;
+
+fn dot(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    Ok((a * b)?.sum_keepdim(D::Minus1)?)
+}
+
+/// SI-SDR in dB of `estimate` against `target` (no mean removal), reduced over the last axis.
+pub fn si_sdr(estimate: &Tensor, target: &Tensor) -> Result<Tensor> {
+    if estimate.dims() != target.dims() {
+        return Err(Error::Input(format!(
+            "estimate {:?} and target {:?} differ in shape",
+            estimate.dims(),
+            target.dims()
+        )));
+    }
+    let alpha = (dot(estimate, target)? / (dot(target, target)? + EPS)?)?;
+    let projection = target.broadcast_mul(&alpha)?;
+    let noise = (estimate - &projection)?;
+    let ratio =
+        ((projection.sqr()?.sum(D::Minus1)? + EPS)? / (noise.sqr()?.sum(D::Minus1)? + EPS)?)?;
+    Ok((ratio.log()? * (10.0 / std::f64::consts::LN_10))?)
+}
+
+/// SI-SNR in dB: SI-SDR after removing each signal's mean.
+pub fn si_snr(estimate: &Tensor, target: &Tensor) -> Result<Tensor> {
+    let centre =
+        |x: &Tensor| -> Result<Tensor> { Ok(x.broadcast_sub(&x.mean_keepdim(D::Minus1)?)?) };
+    si_sdr(&centre(estimate)?, &centre(target)?)
+}
+
+/// SI-SDR improvement in dB: SI-SDR of `estimate` minus SI-SDR of `mixture`, both against `target`.
+pub fn si_sdr_improvement(estimate: &Tensor, target: &Tensor, mixture: &Tensor) -> Result<Tensor> {
+    Ok((si_sdr(estimate, target)? - si_sdr(mixture, target)?)?)
+}
+
+/// Negative SI-SDR averaged over every axis but time: the single-source training loss.
+pub fn neg_si_sdr_loss(estimate: &Tensor, target: &Tensor) -> Result<Tensor> {
+    Ok(si_sdr(estimate, target)?.mean_all()?.neg()?)
+}
+
+/// Permutation-invariant loss for two sources: `estimate` and `target` are
+/// [B, 2, ...]; each example takes the better of the two assignments (SI-SDR
+/// averaged over sources and channels). Returns the loss and, per example,
+/// whether the swapped assignment was chosen.
+pub fn pit_si_sdr_loss(estimate: &Tensor, target: &Tensor) -> Result<(Tensor, Vec<bool>)> {
+    let b = estimate.dim(0)?;
+    if estimate.dim(1)? != 2 || target.dim(1)? != 2 {
+        return Err(Error::Input(
+            "the permutation-invariant loss needs two sources on axis 1".into(),
+        ));
+    }
+    let per_example =
+        |e: &Tensor, t: &Tensor| -> Result<Tensor> { Ok(si_sdr(e, t)?.reshape((b, ()))?.mean(1)?) };
+    let swapped_target = Tensor::cat(&[target.narrow(1, 1, 1)?, target.narrow(1, 0, 1)?], 1)?;
+    let straight = per_example(estimate, target)?;
+    let swapped = per_example(estimate, &swapped_target)?;
+    let choose_swap: Vec<bool> = straight
+        .to_vec1::<f32>()?
+        .iter()
+        .zip(swapped.to_vec1::<f32>()?)
+        .map(|(s, w)| w > *s)
+        .collect();
+    let best = Tensor::stack(&[&straight, &swapped], 1)?.max(1)?;
+    Ok((best.mean_all()?.neg()?, choose_swap))
+}

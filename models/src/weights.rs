@@ -1,0 +1,215 @@
+//! Weight files: safetensors whose metadata carries the model configuration,
+//! checked tensor by tensor against the model that configuration builds.
+
+use std::{collections::HashMap, path::Path};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use safetensors::{tensor::TensorView, SafeTensors};
+
+use crate::{
+    config::WeightsConfig,
+    error::{Error, Result},
+    joint::JointModel,
+    params::SeededParams,
+    tfgridnet::TfGridNet,
+};
+
+/// Metadata key that holds the configuration JSON.
+pub const CONFIG_KEY: &str = "knowledge_boost_config";
+
+/// A model built from a weight file.
+#[derive(Debug, Clone)]
+pub enum Model {
+    /// A single TF-GridNet.
+    Single(Box<TfGridNet>),
+    /// A knowledge-boosting pair.
+    Joint(Box<JointModel>),
+}
+
+/// Builds the model of `cfg` from `vb`.
+pub fn build(cfg: &WeightsConfig, vb: VarBuilder) -> Result<Model> {
+    Ok(match cfg {
+        WeightsConfig::Single(c) => Model::Single(Box::new(TfGridNet::new(vb, c)?)),
+        WeightsConfig::Joint(c) => Model::Joint(Box::new(JointModel::new(vb, c)?)),
+    })
+}
+
+/// Every tensor name the model of `cfg` has, with its shape.
+pub fn expected_shapes(cfg: &WeightsConfig) -> Result<HashMap<String, Vec<usize>>> {
+    let params = SeededParams::new(0);
+    build(cfg, params.var_builder(&Device::Cpu))?;
+    let data = params
+        .varmap()
+        .data()
+        .lock()
+        .expect("parameter map poisoned");
+    Ok(data
+        .iter()
+        .map(|(k, v)| (k.clone(), v.dims().to_vec()))
+        .collect())
+}
+
+/// Writes `tensors` and `cfg` to `path`.
+pub fn save(path: &Path, cfg: &WeightsConfig, tensors: &HashMap<String, Tensor>) -> Result<()> {
+    let err = |msg: String| Error::Weights {
+        path: path.display().to_string(),
+        msg,
+    };
+    let mut flat: Vec<(String, Vec<u8>, Vec<usize>)> = Vec::with_capacity(tensors.len());
+    for (name, t) in tensors {
+        let values = t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+        let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        flat.push((name.clone(), bytes, t.dims().to_vec()));
+    }
+    let views = flat
+        .iter()
+        .map(|(n, b, s)| {
+            Ok((
+                n.as_str(),
+                TensorView::new(safetensors::Dtype::F32, s.clone(), b)?,
+            ))
+        })
+        .collect::<std::result::Result<Vec<_>, safetensors::SafeTensorError>>()
+        .map_err(|e| err(e.to_string()))?;
+    let metadata = HashMap::from([(CONFIG_KEY.to_string(), cfg.to_json())]);
+    safetensors::serialize_to_file(views, Some(metadata), path).map_err(|e| err(e.to_string()))
+}
+
+/// Writes every variable of `params` with `cfg`.
+pub fn save_params(path: &Path, cfg: &WeightsConfig, params: &SeededParams) -> Result<()> {
+    let data = params
+        .varmap()
+        .data()
+        .lock()
+        .expect("parameter map poisoned");
+    let tensors = data
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
+        .collect();
+    save(path, cfg, &tensors)
+}
+
+/// A weight file's configuration and tensors, checked against each other.
+#[derive(Debug, Clone)]
+pub struct Weights {
+    /// The configuration stored in the file.
+    pub config: WeightsConfig,
+    /// Every tensor, by name.
+    pub tensors: HashMap<String, Tensor>,
+}
+
+impl Weights {
+    /// Reads `path`; fails with a message naming the file and what is wrong.
+    pub fn load(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| Error::Weights {
+            path: path.display().to_string(),
+            msg: format!("cannot read: {e}"),
+        })?;
+        Self::from_bytes(&bytes, &path.display().to_string())
+    }
+
+    /// Parses a weight file already in memory; `origin` names it in errors.
+    pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<Self> {
+        let err = |msg: String| Error::Weights {
+            path: origin.to_string(),
+            msg,
+        };
+        let (_, header) = SafeTensors::read_metadata(bytes)
+            .map_err(|e| err(format!("not a safetensors file: {e}")))?;
+        let json = header
+            .metadata()
+            .as_ref()
+            .and_then(|m| m.get(CONFIG_KEY))
+            .ok_or_else(|| {
+                err(format!(
+                    "no `{CONFIG_KEY}` in the metadata: not a knowledge-boost weight file"
+                ))
+            })?;
+        let config = WeightsConfig::from_json(json).map_err(|e| err(e.to_string()))?;
+        let file = SafeTensors::deserialize(bytes)
+            .map_err(|e| err(format!("corrupt safetensors data: {e}")))?;
+        let expected =
+            expected_shapes(&config).map_err(|e| err(format!("its config does not build: {e}")))?;
+        let mut tensors = HashMap::with_capacity(expected.len());
+        for (name, view) in file.tensors() {
+            let Some(want) = expected.get(&name) else {
+                return Err(err(format!(
+                    "unexpected tensor `{name}` with shape {:?}",
+                    view.shape()
+                )));
+            };
+            if view.shape() != want.as_slice() {
+                return Err(err(format!(
+                    "tensor `{name}` has shape {:?}, the model expects {:?}",
+                    view.shape(),
+                    want
+                )));
+            }
+            if view.dtype() != safetensors::Dtype::F32 {
+                return Err(err(format!(
+                    "tensor `{name}` is {:?}, expected F32",
+                    view.dtype()
+                )));
+            }
+            let values: Vec<f32> = view
+                .data()
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
+            tensors.insert(name, Tensor::from_vec(values, view.shape(), &Device::Cpu)?);
+        }
+        if let Some((name, shape)) = expected.iter().find(|(n, _)| !tensors.contains_key(*n)) {
+            return Err(err(format!(
+                "missing tensor `{name}` (the model expects shape {shape:?})"
+            )));
+        }
+        Ok(Self { config, tensors })
+    }
+
+    /// Reads `path` and insists it holds a model of configuration `want`.
+    pub fn load_expecting(path: &Path, want: &WeightsConfig) -> Result<Self> {
+        let w = Self::load(path)?;
+        if &w.config != want {
+            return Err(Error::Weights {
+                path: path.display().to_string(),
+                msg: format!(
+                    "holds a model of config {}, expected {}",
+                    w.config.to_json(),
+                    want.to_json()
+                ),
+            });
+        }
+        Ok(w)
+    }
+
+    /// Builds the model these weights describe.
+    pub fn model(&self, device: &Device) -> Result<Model> {
+        let tensors = self
+            .tensors
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), v.to_device(device)?)))
+            .collect::<Result<HashMap<_, _>>>()?;
+        build(
+            &self.config,
+            VarBuilder::from_tensors(tensors, DType::F32, device),
+        )
+    }
+
+    /// Copies the tensors into the variables of `params` (for training on from a checkpoint).
+    pub fn copy_into(&self, params: &SeededParams) -> Result<()> {
+        let data = params
+            .varmap()
+            .data()
+            .lock()
+            .expect("parameter map poisoned");
+        for (name, var) in data.iter() {
+            let t = self.tensors.get(name).ok_or_else(|| Error::Weights {
+                path: "checkpoint".into(),
+                msg: format!("missing tensor `{name}`"),
+            })?;
+            var.set(&t.to_device(var.device())?)?;
+        }
+        Ok(())
+    }
+}
