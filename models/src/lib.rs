@@ -8,6 +8,7 @@ pub mod config;
 pub mod conv;
 pub mod cross_attention;
 pub mod delay;
+pub mod engine;
 pub mod error;
 pub mod film;
 pub mod gridnet_block;

@@ -167,6 +167,23 @@ impl Weights {
         Ok(Self { config, tensors })
     }
 
+    /// The current values of every variable of `params`, a model of `config`.
+    pub fn from_params(config: WeightsConfig, params: &SeededParams) -> Result<Self> {
+        let data = params.varmap().data().lock().expect("parameter map poisoned");
+        let tensors = data
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), v.as_tensor().copy()?)))
+            .collect::<Result<HashMap<_, _>>>()?;
+        Ok(Self { config, tensors })
+    }
+
+    /// A model of `config` with weights drawn from `seed` (for tests and benchmarks).
+    pub fn random(config: WeightsConfig, seed: u64) -> Result<Self> {
+        let params = SeededParams::new(seed);
+        build(&config, params.var_builder(&Device::Cpu))?;
+        Self::from_params(config, &params)
+    }
+
     /// Reads `path` and insists it holds a model of configuration `want`.
     pub fn load_expecting(path: &Path, want: &WeightsConfig) -> Result<Self> {
         let w = Self::load(path)?;

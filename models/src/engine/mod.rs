@@ -1,0 +1,21 @@
+//! The real-time engine: the same models as the candle code, one 128-sample
+//! chunk at a time, with zero heap allocation and no locks per chunk. Every
+//! buffer is sized at construction from the configuration; weights come from
+//! the same weight files, rearranged so inner loops run over contiguous memory.
+
+pub mod attention;
+pub mod block;
+pub mod boost;
+pub mod conv;
+pub mod dense;
+pub mod fastmath;
+pub mod gridnet;
+pub mod kernels;
+pub mod lstm;
+pub mod merge;
+pub mod spectral;
+pub mod tensors;
+
+pub use boost::{HintFrame, LargeEngine, SmallEngine};
+pub use gridnet::GridNetEngine;
+pub use kernels::{KernelPath, Kernels};
