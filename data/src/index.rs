@@ -1,0 +1,119 @@
+//! The source index: every decoded clip with its talker, language, duration,
+//! licence and split, plus the heads (SOFA files) available.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::split::Split;
+use crate::{wav, Error, Result};
+
+/// File name of the index inside the cache folder.
+pub const INDEX_FILE: &str = "index.json";
+
+/// One decoded speech clip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpeechEntry {
+    /// Decoded 16 kHz clip, relative to the index's folder.
+    pub clip: String,
+    /// The original file it was decoded from.
+    pub source: String,
+    /// Corpus (Debian package or user folder) it came from.
+    pub corpus: String,
+    /// Talker identifier, unique across corpora.
+    pub speaker: String,
+    /// Language code (`en`, `ru`, ... or `und`).
+    pub language: String,
+    /// Duration after trimming, in seconds.
+    pub duration: f64,
+    /// Licence of the recording.
+    pub licence: String,
+    /// Split the talker belongs to.
+    pub split: Split,
+}
+
+/// One decoded noise clip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoiseEntry {
+    /// Decoded 16 kHz clip, relative to the index's folder.
+    pub clip: String,
+    /// The original file it was decoded from.
+    pub source: String,
+    /// Corpus it came from.
+    pub corpus: String,
+    /// Duration after trimming, in seconds.
+    pub duration: f64,
+    /// Licence of the recording.
+    pub licence: String,
+    /// Split the file belongs to.
+    pub split: Split,
+}
+
+/// A SOFA file of head-related impulse responses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeadEntry {
+    /// Path of the SOFA file, relative to the index's folder or absolute.
+    pub file: String,
+    /// Corpus it came from.
+    pub corpus: String,
+    /// Licence of the measurements.
+    pub licence: String,
+}
+
+/// The whole index.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Index {
+    /// Speech clips.
+    pub speech: Vec<SpeechEntry>,
+    /// Noise clips.
+    pub noise: Vec<NoiseEntry>,
+    /// Heads.
+    pub heads: Vec<HeadEntry>,
+}
+
+impl Index {
+    /// Reads an index file.
+    pub fn read(path: &Path) -> Result<Index> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        serde_json::from_str(&text).map_err(|e| Error::Json {
+            path: path.into(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Writes the index atomically; returns false (and writes nothing) when the file already holds it.
+    pub fn write(&self, path: &Path) -> Result<bool> {
+        let text = serde_json::to_string_pretty(self).map_err(|e| Error::Json {
+            path: path.into(),
+            reason: e.to_string(),
+        })? + "\n";
+        if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
+            return Ok(false);
+        }
+        wav::write_bytes(path, text.as_bytes())?;
+        Ok(true)
+    }
+
+    /// Resolves a path stored in the index against the index's folder.
+    pub fn resolve(index_path: &Path, stored: &str) -> PathBuf {
+        let p = Path::new(stored);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            index_path.parent().unwrap_or(Path::new(".")).join(p)
+        }
+    }
+
+    /// Distinct talkers of a split, sorted.
+    pub fn speakers(&self, split: Split) -> Vec<String> {
+        let mut s: Vec<String> = self
+            .speech
+            .iter()
+            .filter(|e| e.split == split)
+            .map(|e| e.speaker.clone())
+            .collect();
+        s.sort();
+        s.dedup();
+        s
+    }
+}

@@ -1,0 +1,647 @@
+//! Mixtures for the three tasks and the manifest that rebuilds them.
+//!
+//! Targets are the early binaural images of each talker: the direct path
+//! plus the reflections arriving within 50 ms of it, through the same head.
+//! The late reverberation (and, for enhancement, the noise) is what the
+//! models remove; see `data/README.md` for why.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use crate::conv::convolve_truncated;
+use crate::pools::{Clip, Pools};
+use crate::render::{render_brir, Placement, RenderConfig};
+use crate::room::Room;
+use crate::split::Split;
+use crate::{Error, Result, SAMPLE_RATE};
+
+/// What the model is asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    /// Speech separation: two talkers, both are targets.
+    Ss,
+    /// Speech enhancement: one talker plus noise.
+    Se,
+    /// Target speech extraction: two talkers and an enrollment clip of the target.
+    Tse,
+}
+
+impl Task {
+    /// Short name (`ss`, `se`, `tse`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Ss => "ss",
+            Task::Se => "se",
+            Task::Tse => "tse",
+        }
+    }
+
+    /// Number of talkers in a mixture.
+    pub fn talkers(self) -> usize {
+        match self {
+            Task::Se => 1,
+            Task::Ss | Task::Tse => 2,
+        }
+    }
+}
+
+impl fmt::Display for Task {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Task {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "ss" | "separation" => Ok(Task::Ss),
+            "se" | "enhancement" => Ok(Task::Se),
+            "tse" | "extraction" | "target-extraction" => Ok(Task::Tse),
+            _ => Err(Error::Invalid(format!(
+                "unknown task `{s}` (expected ss, se or tse)"
+            ))),
+        }
+    }
+}
+
+/// Ranges the mixtures are drawn from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MixConfig {
+    /// Mixture length in seconds.
+    pub seconds: f64,
+    /// Longest enrollment clip in seconds (target extraction).
+    pub enrollment_seconds: f64,
+    /// Reverberation time range in seconds.
+    pub rt60: (f64, f64),
+    /// Source distance range in metres.
+    pub distance: (f64, f64),
+    /// Level of the second talker relative to the first, dB range.
+    pub relative_level_db: (f64, f64),
+    /// Signal-to-noise ratio range for enhancement, dB.
+    pub snr_db: (f64, f64),
+    /// RMS level of the mixture, dBFS range.
+    pub level_dbfs: (f64, f64),
+    /// Response timing.
+    pub render: RenderConfig,
+}
+
+impl Default for MixConfig {
+    fn default() -> Self {
+        MixConfig {
+            seconds: 4.0,
+            enrollment_seconds: 5.0,
+            rt60: (0.1, 0.8),
+            distance: (0.5, 3.0),
+            relative_level_db: (-5.0, 5.0),
+            snr_db: (-5.0, 15.0),
+            level_dbfs: (-35.0, -20.0),
+            render: RenderConfig::default(),
+        }
+    }
+}
+
+/// The room and listener of a mixture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoomMeta {
+    /// Room geometry and absorption.
+    pub room: Room,
+    /// Eyring reverberation time in seconds.
+    pub rt60: f64,
+    /// Head-centre position (metres).
+    pub listener: [f64; 3],
+    /// Facing direction, degrees counter-clockwise from the room's x axis.
+    pub yaw_deg: f64,
+}
+
+/// Where an emitter is, seen from the head.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Direction {
+    /// Position in room coordinates (metres).
+    pub position: [f64; 3],
+    /// Azimuth in degrees, positive to the left of the listener's nose.
+    pub azimuth_deg: f64,
+    /// Elevation in degrees.
+    pub elevation_deg: f64,
+    /// Distance in metres.
+    pub distance_m: f64,
+}
+
+/// One talker of a mixture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceMeta {
+    /// Clip identifier (path in the index).
+    pub file: String,
+    /// Talker.
+    pub speaker: String,
+    /// First sample taken from the clip.
+    pub clip_offset: usize,
+    /// Sample of the mixture where the clip starts.
+    pub start: usize,
+    /// Number of samples used.
+    pub length: usize,
+    /// Gain applied to the dry clip before rendering, dB (the overall gain included).
+    pub gain_db: f64,
+    /// Level of the reverberant image relative to the first talker's, dB.
+    pub relative_level_db: f64,
+    /// Where the talker stands.
+    pub direction: Direction,
+}
+
+/// The noise of an enhancement mixture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoiseMeta {
+    /// Clip identifier.
+    pub file: String,
+    /// First sample taken from the (looped) clip for each emitter.
+    pub clip_offsets: Vec<usize>,
+    /// Emitters (different stretches of the clip) placed in the room.
+    pub directions: Vec<Direction>,
+    /// Reverberant speech power over noise power, dB (both ears together).
+    pub snr_db: f64,
+    /// Gain applied to the dry noise, dB (the overall gain included).
+    pub gain_db: f64,
+}
+
+/// The enrollment clip of a target-extraction mixture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrollmentMeta {
+    /// Clip identifier (a different utterance of the target talker).
+    pub file: String,
+    /// Talker (the target's).
+    pub speaker: String,
+    /// First sample taken from the clip.
+    pub clip_offset: usize,
+    /// Number of samples.
+    pub length: usize,
+    /// Gain applied, dB.
+    pub gain_db: f64,
+}
+
+/// Everything needed to rebuild a mixture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MixtureMeta {
+    /// Task.
+    pub task: Task,
+    /// Split the clips come from.
+    pub split: Split,
+    /// Seed of the set.
+    pub seed: u64,
+    /// Index of the mixture within the set.
+    pub index: u64,
+    /// Sample rate (16000).
+    pub sample_rate: u32,
+    /// Samples per channel.
+    pub samples: usize,
+    /// Which part of each talker's reverberation the targets keep.
+    pub target: String,
+    /// Head (HRTF) name.
+    pub head: String,
+    /// Room and listener.
+    pub room: RoomMeta,
+    /// Talkers, in the order of the `sourceNN.wav` files.
+    pub sources: Vec<SourceMeta>,
+    /// Noise (enhancement only).
+    pub noise: Option<NoiseMeta>,
+    /// Enrollment clip (target extraction only).
+    pub enrollment: Option<EnrollmentMeta>,
+    /// The drawing ranges.
+    pub config: MixConfig,
+}
+
+/// A binaural 16 kHz mixture with its targets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mixture {
+    /// The mixture, `[ear][sample]` (0 left, 1 right).
+    pub mixture: Vec<Vec<f32>>,
+    /// Target images, `[source][ear][sample]`.
+    pub sources: Vec<Vec<Vec<f32>>>,
+    /// Dry enrollment clip of the target talker (target extraction only).
+    pub enrollment: Option<Vec<f32>>,
+    /// The manifest.
+    pub meta: MixtureMeta,
+}
+
+/// Seed of mixture `index` in the set seeded `seed` (SplitMix64 of both).
+pub fn mixture_seed(seed: u64, index: u64) -> u64 {
+    let mut z = seed ^ index.wrapping_add(1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+fn uniform(rng: &mut StdRng, (lo, hi): (f64, f64)) -> f64 {
+    if hi > lo {
+        rng.random_range(lo..hi)
+    } else {
+        lo
+    }
+}
+
+fn power(channels: &[Vec<f32>]) -> f64 {
+    let n: usize = channels.iter().map(Vec::len).sum();
+    channels
+        .iter()
+        .flatten()
+        .map(|&v| (v as f64) * (v as f64))
+        .sum::<f64>()
+        / n.max(1) as f64
+}
+
+fn scale(channels: &mut [Vec<f32>], g: f64) {
+    channels
+        .iter_mut()
+        .flatten()
+        .for_each(|v| *v = (*v as f64 * g) as f32);
+}
+
+/// A stretch of `clip` of at most `n` samples, placed in an `n`-sample buffer.
+fn place_clip(clip: &Clip, n: usize, rng: &mut StdRng) -> (Vec<f32>, usize, usize, usize) {
+    let len = clip.samples.len();
+    let mut out = vec![0.0f32; n];
+    if len >= n {
+        let offset = rng.random_range(0..=len - n);
+        out.copy_from_slice(&clip.samples[offset..offset + n]);
+        (out, offset, 0, n)
+    } else {
+        let start = rng.random_range(0..=n - len);
+        out[start..start + len].copy_from_slice(&clip.samples);
+        (out, 0, start, len)
+    }
+}
+
+/// `n` samples of `clip` looped from a random offset.
+fn loop_clip(clip: &Clip, n: usize, rng: &mut StdRng) -> (Vec<f32>, usize) {
+    let len = clip.samples.len();
+    let offset = rng.random_range(0..len);
+    (
+        (0..n).map(|i| clip.samples[(offset + i) % len]).collect(),
+        offset,
+    )
+}
+
+/// Draws the room and listener.
+fn draw_room(rng: &mut StdRng, cfg: &MixConfig) -> Result<(Room, [f64; 3], f64)> {
+    let size = [
+        rng.random_range(3.0..10.0),
+        rng.random_range(3.0..8.0),
+        rng.random_range(2.5..4.0),
+    ];
+    let rt60 = uniform(rng, cfg.rt60);
+    let weights: [f64; 6] = std::array::from_fn(|_| rng.random_range(0.6..1.4));
+    let room = Room::with_rt60(size, rt60, weights)?;
+    let listener = [
+        rng.random_range(0.5..size[0] - 0.5),
+        rng.random_range(0.5..size[1] - 0.5),
+        rng.random_range(1.1..1.8f64.min(size[2] - 0.5)),
+    ];
+    let yaw = rng.random_range(0.0..std::f64::consts::TAU);
+    Ok((room, listener, yaw))
+}
+
+/// Draws an emitter position around the listener, at least `min_angle` radians from `others`.
+fn draw_position(
+    rng: &mut StdRng,
+    room: &Room,
+    listener: [f64; 3],
+    yaw: f64,
+    cfg: &MixConfig,
+    others: &[[f64; 3]],
+) -> [f64; 3] {
+    let min_angle = 10f64.to_radians();
+    for _ in 0..200 {
+        let azimuth = rng.random_range(-std::f64::consts::PI..std::f64::consts::PI) + yaw;
+        let elevation = rng.random_range(-20f64..40.0).to_radians();
+        let d = uniform(rng, cfg.distance);
+        let dir = [
+            elevation.cos() * azimuth.cos(),
+            elevation.cos() * azimuth.sin(),
+            elevation.sin(),
+        ];
+        let p = [
+            listener[0] + d * dir[0],
+            listener[1] + d * dir[1],
+            listener[2] + d * dir[2],
+        ];
+        let separated = others.iter().all(|o| {
+            let v = [o[0] - listener[0], o[1] - listener[1], o[2] - listener[2]];
+            let n = v.iter().map(|x| x * x).sum::<f64>().sqrt().max(1e-12);
+            let cos = (v[0] * dir[0] + v[1] * dir[1] + v[2] * dir[2]) / n;
+            cos.clamp(-1.0, 1.0).acos() >= min_angle
+        });
+        if room.contains(p, 0.3) && separated {
+            return p;
+        }
+    }
+    // Fallback: half-way to the room's centre.
+    std::array::from_fn(|i| 0.5 * (listener[i] + 0.5 * room.size[i]))
+}
+
+fn direction(placement: &Placement) -> Direction {
+    let (azimuth_deg, elevation_deg) = placement.azimuth_elevation();
+    Direction {
+        position: placement.source,
+        azimuth_deg,
+        elevation_deg,
+        distance_m: placement.distance(),
+    }
+}
+
+/// Renders `dry` through the room: (whole reverberant image, early target image).
+fn spatialise(
+    dry: &[f32],
+    placement: &Placement,
+    room: &Room,
+    head: &crate::hrtf::Head,
+    cfg: &MixConfig,
+    rng: &mut StdRng,
+) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+    let brir = render_brir(room, placement, head, &cfg.render, rng);
+    let n = dry.len();
+    let full = brir
+        .full
+        .iter()
+        .map(|h| convolve_truncated(dry, h, n))
+        .collect();
+    let early = brir
+        .early
+        .iter()
+        .map(|h| convolve_truncated(dry, h, n))
+        .collect();
+    (full, early)
+}
+
+/// The clips of one split that a task can use.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// Per talker, the indices of its clips in `Pools::speech` (for target
+    /// extraction only talkers with two clips or more).
+    pub speakers: Vec<Vec<usize>>,
+    /// Indices of the split's noise clips in `Pools::noise`.
+    pub noise: Vec<usize>,
+}
+
+impl Selection {
+    /// Groups the split's clips by talker.
+    pub fn new(pools: &Pools, task: Task, split: Split) -> Selection {
+        let mut by_speaker: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+        for (i, c) in pools.speech.iter().enumerate() {
+            if c.split == split && !c.samples.is_empty() {
+                by_speaker.entry(c.speaker.as_str()).or_default().push(i);
+            }
+        }
+        let min_clips = if task == Task::Tse { 2 } else { 1 };
+        Selection {
+            speakers: by_speaker
+                .into_values()
+                .filter(|v| v.len() >= min_clips)
+                .collect(),
+            noise: (0..pools.noise.len())
+                .filter(|&i| pools.noise[i].split == split && !pools.noise[i].samples.is_empty())
+                .collect(),
+        }
+    }
+
+    /// Checks that the selection can serve `task`.
+    pub fn check(&self, task: Task, split: Split) -> Result<()> {
+        if self.speakers.len() < task.talkers() {
+            return Err(Error::Pool(format!(
+                "the {split} split has {} usable talker(s); {task} needs {}{}",
+                self.speakers.len(),
+                task.talkers(),
+                if task == Task::Tse {
+                    " with two clips or more each"
+                } else {
+                    ""
+                }
+            )));
+        }
+        if task == Task::Se && self.noise.is_empty() {
+            return Err(Error::Pool(format!(
+                "the {split} split has no noise; enhancement needs some"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Draws mixture `index` of the set `(task, split, seed)` from the pools.
+pub fn draw(
+    pools: &Pools,
+    selection: &Selection,
+    task: Task,
+    split: Split,
+    seed: u64,
+    index: u64,
+    cfg: &MixConfig,
+) -> Result<Mixture> {
+    let mut rng = StdRng::seed_from_u64(mixture_seed(seed, index));
+    let n = (cfg.seconds * SAMPLE_RATE as f64).round() as usize;
+    if n == 0 {
+        return Err(Error::Invalid("mixture length must be positive".into()));
+    }
+    selection.check(task, split)?;
+    pools.check()?;
+    let (speakers, noise) = (&selection.speakers, &selection.noise);
+    let head = &pools.heads[rng.random_range(0..pools.heads.len())];
+    let (room, listener, yaw) = draw_room(&mut rng, cfg)?;
+
+    // Talkers: distinct speakers, each drawn uniformly, then one of their clips.
+    let mut chosen_speakers: Vec<usize> = Vec::new();
+    while chosen_speakers.len() < task.talkers() {
+        let s = rng.random_range(0..speakers.len());
+        if !chosen_speakers.contains(&s) {
+            chosen_speakers.push(s);
+        }
+    }
+    let mut positions: Vec<[f64; 3]> = Vec::new();
+    let mut images = Vec::new();
+    let mut targets = Vec::new();
+    let mut metas = Vec::new();
+    let mut target_clip = 0;
+    for (k, &s) in chosen_speakers.iter().enumerate() {
+        let clip_index = speakers[s][rng.random_range(0..speakers[s].len())];
+        if k == 0 {
+            target_clip = clip_index;
+        }
+        let clip = &pools.speech[clip_index];
+        let (dry, clip_offset, start, length) = place_clip(clip, n, &mut rng);
+        let position = draw_position(&mut rng, &room, listener, yaw, cfg, &positions);
+        positions.push(position);
+        let placement = Placement {
+            source: position,
+            listener,
+            yaw,
+        };
+        let (full, early) = spatialise(&dry, &placement, &room, head, cfg, &mut rng);
+        images.push(full);
+        targets.push(early);
+        metas.push(SourceMeta {
+            file: clip.id.clone(),
+            speaker: clip.speaker.clone(),
+            clip_offset,
+            start,
+            length,
+            gain_db: 0.0,
+            relative_level_db: 0.0,
+            direction: direction(&placement),
+        });
+    }
+
+    // Relative levels of the talkers' reverberant images.
+    let reference = power(&images[0]);
+    let mut gains = vec![1.0f64; images.len()];
+    for k in 1..images.len() {
+        let level = uniform(&mut rng, cfg.relative_level_db);
+        gains[k] =
+            (reference.max(1e-20) / power(&images[k]).max(1e-20) * 10f64.powf(level / 10.0)).sqrt();
+        metas[k].relative_level_db = level;
+    }
+    for k in 0..images.len() {
+        scale(&mut images[k], gains[k]);
+        scale(&mut targets[k], gains[k]);
+    }
+    let mut mixture = vec![vec![0.0f32; n]; 2];
+    for image in &images {
+        for ear in 0..2 {
+            mixture[ear]
+                .iter_mut()
+                .zip(&image[ear])
+                .for_each(|(m, v)| *m += v);
+        }
+    }
+
+    // Noise for enhancement: one to three stretches of a file from different places.
+    let mut noise_meta = None;
+    let mut noise_image = None;
+    if task == Task::Se {
+        let clip = &pools.noise[noise[rng.random_range(0..noise.len())]];
+        let emitters = rng.random_range(1..=3);
+        let mut sum = vec![vec![0.0f32; n]; 2];
+        let mut offsets = Vec::new();
+        let mut directions = Vec::new();
+        for _ in 0..emitters {
+            let (dry, offset) = loop_clip(clip, n, &mut rng);
+            let position = draw_position(&mut rng, &room, listener, yaw, cfg, &[]);
+            let placement = Placement {
+                source: position,
+                listener,
+                yaw,
+            };
+            let (full, _) = spatialise(&dry, &placement, &room, head, cfg, &mut rng);
+            for ear in 0..2 {
+                sum[ear]
+                    .iter_mut()
+                    .zip(&full[ear])
+                    .for_each(|(m, v)| *m += v);
+            }
+            offsets.push(offset);
+            directions.push(direction(&placement));
+        }
+        let snr = uniform(&mut rng, cfg.snr_db);
+        let g =
+            (power(&mixture).max(1e-20) / power(&sum).max(1e-20) / 10f64.powf(snr / 10.0)).sqrt();
+        scale(&mut sum, g);
+        for ear in 0..2 {
+            mixture[ear]
+                .iter_mut()
+                .zip(&sum[ear])
+                .for_each(|(m, v)| *m += v);
+        }
+        noise_meta = Some(NoiseMeta {
+            file: clip.id.clone(),
+            clip_offsets: offsets,
+            directions,
+            snr_db: snr,
+            gain_db: 20.0 * g.max(1e-20).log10(),
+        });
+        noise_image = Some(g);
+    }
+
+    // Overall level, keeping the peak below 0.95.
+    let level = uniform(&mut rng, cfg.level_dbfs);
+    let mut overall = (10f64.powf(level / 10.0) / power(&mixture).max(1e-20)).sqrt();
+    let peak = mixture
+        .iter()
+        .flatten()
+        .chain(targets.iter().flatten().flatten())
+        .fold(0.0f32, |m, v| m.max(v.abs())) as f64;
+    if peak * overall > 0.95 {
+        overall = 0.95 / peak;
+    }
+    scale(&mut mixture, overall);
+    for (k, t) in targets.iter_mut().enumerate() {
+        scale(t, overall);
+        metas[k].gain_db = 20.0 * (gains[k] * overall).max(1e-20).log10();
+    }
+    if let (Some(meta), Some(g)) = (noise_meta.as_mut(), noise_image) {
+        meta.gain_db = 20.0 * (g * overall).max(1e-20).log10();
+    }
+
+    // Enrollment: a different utterance of the target talker, dry.
+    let mut enrollment = None;
+    let mut enrollment_meta = None;
+    if task == Task::Tse {
+        let others: Vec<usize> = speakers[chosen_speakers[0]]
+            .iter()
+            .copied()
+            .filter(|&c| c != target_clip)
+            .collect();
+        let clip = &pools.speech[others[rng.random_range(0..others.len())]];
+        let max = (cfg.enrollment_seconds * SAMPLE_RATE as f64).round() as usize;
+        let len = clip.samples.len().min(max.max(1));
+        let offset = rng.random_range(0..=clip.samples.len() - len);
+        let mut e = vec![clip.samples[offset..offset + len].to_vec()];
+        let level = uniform(&mut rng, cfg.level_dbfs);
+        let mut g = (10f64.powf(level / 10.0) / power(&e).max(1e-20)).sqrt();
+        let peak = e[0].iter().fold(0.0f32, |m, v| m.max(v.abs())) as f64;
+        if peak * g > 0.95 {
+            g = 0.95 / peak;
+        }
+        scale(&mut e, g);
+        enrollment = e.pop();
+        enrollment_meta = Some(EnrollmentMeta {
+            file: clip.id.clone(),
+            speaker: clip.speaker.clone(),
+            clip_offset: offset,
+            length: len,
+            gain_db: 20.0 * g.max(1e-20).log10(),
+        });
+    }
+
+    let meta = MixtureMeta {
+        task,
+        split,
+        seed,
+        index,
+        sample_rate: SAMPLE_RATE,
+        samples: n,
+        target: format!(
+            "direct path + reflections within {} ms of it, through the head",
+            (cfg.render.early * 1000.0).round()
+        ),
+        head: head.name(),
+        room: RoomMeta {
+            rt60: room.rt60(),
+            room,
+            listener,
+            yaw_deg: yaw.to_degrees(),
+        },
+        sources: metas,
+        noise: noise_meta,
+        enrollment: enrollment_meta,
+        config: *cfg,
+    };
+    Ok(Mixture {
+        mixture,
+        sources: targets,
+        enrollment,
+        meta,
+    })
+}

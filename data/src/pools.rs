@@ -1,0 +1,101 @@
+//! Pools of audio in memory that mixtures are drawn from.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::decode::read_mono_16k;
+use crate::hrtf::Head;
+use crate::index::Index;
+use crate::split::Split;
+use crate::{Error, Result};
+
+/// One clip in memory (16 kHz mono).
+#[derive(Debug, Clone)]
+pub struct Clip {
+    /// Identifier recorded in manifests (the clip's path in the index, or a test name).
+    pub id: String,
+    /// Talker (speech) or corpus (noise).
+    pub speaker: String,
+    /// Split the clip belongs to.
+    pub split: Split,
+    /// Samples.
+    pub samples: Arc<[f32]>,
+}
+
+/// Speech, noise and heads to draw mixtures from.
+#[derive(Clone)]
+pub struct Pools {
+    /// Speech clips.
+    pub speech: Vec<Clip>,
+    /// Noise clips.
+    pub noise: Vec<Clip>,
+    /// Heads; every split uses all of them.
+    pub heads: Vec<Arc<Head>>,
+}
+
+impl Pools {
+    /// Loads the clips of `splits` listed in the index at `index_path`, and its
+    /// heads unless `sofa` names SOFA files to use instead (none anywhere: the spherical head).
+    pub fn load(index_path: &Path, splits: &[Split], sofa: &[PathBuf]) -> Result<Pools> {
+        let index = Index::read(index_path)?;
+        let mut speech = Vec::new();
+        for e in index.speech.iter().filter(|e| splits.contains(&e.split)) {
+            let path = Index::resolve(index_path, &e.clip);
+            speech.push(Clip {
+                id: e.clip.clone(),
+                speaker: e.speaker.clone(),
+                split: e.split,
+                samples: read_mono_16k(&path)?.into(),
+            });
+        }
+        let mut noise = Vec::new();
+        for e in index.noise.iter().filter(|e| splits.contains(&e.split)) {
+            let path = Index::resolve(index_path, &e.clip);
+            noise.push(Clip {
+                id: e.clip.clone(),
+                speaker: e.corpus.clone(),
+                split: e.split,
+                samples: read_mono_16k(&path)?.into(),
+            });
+        }
+        let files: Vec<PathBuf> = if sofa.is_empty() {
+            index
+                .heads
+                .iter()
+                .map(|h| Index::resolve(index_path, &h.file))
+                .collect()
+        } else {
+            sofa.to_vec()
+        };
+        let heads = Self::heads(&files)?;
+        Ok(Pools {
+            speech,
+            noise,
+            heads,
+        })
+    }
+
+    /// Opens SOFA files as heads; with none, the spherical head.
+    pub fn heads(files: &[PathBuf]) -> Result<Vec<Arc<Head>>> {
+        if files.is_empty() {
+            return Ok(vec![Arc::new(Head::spherical())]);
+        }
+        files
+            .iter()
+            .map(|f| Head::from_sofa(f).map(Arc::new))
+            .collect()
+    }
+
+    /// Speech clips of one split.
+    pub fn speech_of(&self, split: Split) -> impl Iterator<Item = &Clip> {
+        self.speech.iter().filter(move |c| c.split == split)
+    }
+
+    /// Checks that the pools hold something usable.
+    pub fn check(&self) -> Result<()> {
+        if self.heads.is_empty() {
+            return Err(Error::Pool("no heads (HRTFs) in the pools".into()));
+        }
+        Ok(())
+    }
+}
