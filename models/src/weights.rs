@@ -169,7 +169,11 @@ impl Weights {
 
     /// The current values of every variable of `params`, a model of `config`.
     pub fn from_params(config: WeightsConfig, params: &SeededParams) -> Result<Self> {
-        let data = params.varmap().data().lock().expect("parameter map poisoned");
+        let data = params
+            .varmap()
+            .data()
+            .lock()
+            .expect("parameter map poisoned");
         let tensors = data
             .iter()
             .map(|(k, v)| Ok((k.clone(), v.as_tensor().copy()?)))

@@ -31,13 +31,20 @@ fn inputs() -> Vec<(&'static str, Tensor)> {
 fn candle_windows(x: &Tensor) -> Vec<Tensor> {
     let padded = x.pad_with_zeros(2, 64, 64).unwrap();
     (0..CHUNKS / FRAMES_PER_CALL)
-        .map(|i| padded.narrow(2, 128 * FRAMES_PER_CALL * i, 128 * FRAMES_PER_CALL + 64).unwrap())
+        .map(|i| {
+            padded
+                .narrow(2, 128 * FRAMES_PER_CALL * i, 128 * FRAMES_PER_CALL + 64)
+                .unwrap()
+        })
         .collect()
 }
 
 /// Chunk k of `x` [1, M, N] channel-major.
 fn chunk(samples: &[Vec<f32>], k: usize) -> Vec<f32> {
-    samples.iter().flat_map(|ch| ch[128 * k..128 * (k + 1)].iter().copied()).collect()
+    samples
+        .iter()
+        .flat_map(|ch| ch[128 * k..128 * (k + 1)].iter().copied())
+        .collect()
 }
 
 fn channels(x: &Tensor) -> Vec<Vec<f32>> {
@@ -50,7 +57,8 @@ fn assemble(chunks: &[Vec<f32>], s: usize, m: usize) -> Tensor {
     let mut out = vec![0f32; s * m * n];
     for (k, c) in chunks.iter().enumerate() {
         for ch in 0..s * m {
-            out[ch * n + 128 * k..ch * n + 128 * (k + 1)].copy_from_slice(&c[ch * 128..(ch + 1) * 128]);
+            out[ch * n + 128 * k..ch * n + 128 * (k + 1)]
+                .copy_from_slice(&c[ch * 128..(ch + 1) * 128]);
         }
     }
     Tensor::from_vec(out, (1, s, m, n), &Device::Cpu).unwrap()
@@ -58,7 +66,9 @@ fn assemble(chunks: &[Vec<f32>], s: usize, m: usize) -> Tensor {
 
 fn check_single(cfg: ModelConfig, path: KernelPath) -> f32 {
     let weights = Weights::random(WeightsConfig::Single(cfg.clone()), 7).unwrap();
-    let Model::Single(model) = weights.model(&Device::Cpu).unwrap() else { unreachable!() };
+    let Model::Single(model) = weights.model(&Device::Cpu).unwrap() else {
+        unreachable!()
+    };
     let mut engine = GridNetEngine::load(
         &kb_models::engine::tensors::TensorSource::new(&weights.tensors, ""),
         &cfg,
@@ -83,7 +93,12 @@ fn check_single(cfg: ModelConfig, path: KernelPath) -> f32 {
             outs.push(out);
         }
         let err = common::rel_err(&assemble(&outs, cfg.sources, cfg.ears), &reference);
-        println!("D{} H{} {name} ({}): engine vs candle relative error {err:.2e}", cfg.d, cfg.hidden, path.name());
+        println!(
+            "D{} H{} {name} ({}): engine vs candle relative error {err:.2e}",
+            cfg.d,
+            cfg.hidden,
+            path.name()
+        );
         worst = worst.max(err);
     }
     worst
@@ -112,7 +127,9 @@ fn portable_kernels_match_candle() {
 fn check_joint(delay: usize) {
     let cfg = JointConfig::paper(2, delay, 2);
     let weights = Weights::random(WeightsConfig::Joint(cfg.clone()), 11 + delay as u64).unwrap();
-    let Model::Joint(model) = weights.model(&Device::Cpu).unwrap() else { unreachable!() };
+    let Model::Joint(model) = weights.model(&Device::Cpu).unwrap() else {
+        unreachable!()
+    };
     let kernels = Kernels::best();
     let mut small = SmallEngine::from_weights(&weights, kernels).unwrap();
     let mut large = LargeEngine::from_weights(&weights, kernels).unwrap();

@@ -25,7 +25,14 @@ pub struct HeadMaps {
 
 impl HeadMaps {
     /// Loads maps from `d` channels to `heads` x `width` over `freqs` bins.
-    pub fn load(src: &TensorSource, d: usize, heads: usize, width: usize, freqs: usize, layout: HeadLayout) -> Result<Self> {
+    pub fn load(
+        src: &TensorSource,
+        d: usize,
+        heads: usize,
+        width: usize,
+        freqs: usize,
+        layout: HeadLayout,
+    ) -> Result<Self> {
         let (slopes, norm_dims) = match layout {
             HeadLayout::ChannelMajor => (src.get("prelu", &[heads])?, vec![heads, width, freqs]),
             HeadLayout::FrequencyMajor => (src.get("prelu", &[1])?, vec![freqs * width]),
@@ -72,7 +79,10 @@ impl HeadMaps {
         }
         for head in 0..h {
             let (g, b) = match self.layout {
-                HeadLayout::ChannelMajor => (&self.gamma[head * len..(head + 1) * len], &self.beta[head * len..(head + 1) * len]),
+                HeadLayout::ChannelMajor => (
+                    &self.gamma[head * len..(head + 1) * len],
+                    &self.beta[head * len..(head + 1) * len],
+                ),
                 HeadLayout::FrequencyMajor => (&self.gamma[..], &self.beta[..]),
             };
             layer_norm(&mut out[head * len..(head + 1) * len], g, b);
@@ -112,7 +122,13 @@ pub struct KvRing {
 
 impl KvRing {
     /// A ring of `window - 1` slots; `starts_full` makes the initial slots zeros that count.
-    pub fn new(heads: usize, window: usize, key_len: usize, value_len: usize, starts_full: bool) -> Self {
+    pub fn new(
+        heads: usize,
+        window: usize,
+        key_len: usize,
+        value_len: usize,
+        starts_full: bool,
+    ) -> Self {
         let slots = window - 1;
         Self {
             keys: vec![0.0; heads * slots * key_len],
@@ -137,7 +153,15 @@ impl KvRing {
 
     /// Attends `q` [heads, key_len] over the ring plus the current `k`, `v`;
     /// writes `out` [heads, value_len], then stores `k`, `v` in the ring.
-    pub fn attend(&mut self, kern: &Kernels, q: &[f32], k: &[f32], v: &[f32], out: &mut [f32], scores: &mut [f32]) {
+    pub fn attend(
+        &mut self,
+        kern: &Kernels,
+        q: &[f32],
+        k: &[f32],
+        v: &[f32],
+        out: &mut [f32],
+        scores: &mut [f32],
+    ) {
         let (kl, vl, s) = (self.key_len, self.value_len, self.slots);
         let scale = 1.0 / (kl as f32).sqrt();
         for head in 0..self.heads {
@@ -160,13 +184,19 @@ impl KvRing {
             for j in 0..self.filled {
                 kern.axpy(oh, scores[j] / sum, &ring_v[j * vl..(j + 1) * vl]);
             }
-            kern.axpy(oh, scores[self.filled] / sum, &v[head * vl..(head + 1) * vl]);
+            kern.axpy(
+                oh,
+                scores[self.filled] / sum,
+                &v[head * vl..(head + 1) * vl],
+            );
         }
         if s > 0 {
             for head in 0..self.heads {
                 let slot = head * s + self.next;
-                self.keys[slot * kl..(slot + 1) * kl].copy_from_slice(&k[head * kl..(head + 1) * kl]);
-                self.values[slot * vl..(slot + 1) * vl].copy_from_slice(&v[head * vl..(head + 1) * vl]);
+                self.keys[slot * kl..(slot + 1) * kl]
+                    .copy_from_slice(&k[head * kl..(head + 1) * kl]);
+                self.values[slot * vl..(slot + 1) * vl]
+                    .copy_from_slice(&v[head * vl..(head + 1) * vl]);
             }
             self.next = (self.next + 1) % s;
             self.filled = (self.filled + 1).min(s);
@@ -275,7 +305,14 @@ impl FrameAttention {
         self.q.forward(kern, x, &mut self.qbuf);
         self.k.forward(kern, kv, &mut self.kbuf);
         self.v.forward(kern, kv, &mut self.vbuf);
-        self.ring.attend(kern, &self.qbuf, &self.kbuf, &self.vbuf, &mut self.heads_out, &mut self.scores);
+        self.ring.attend(
+            kern,
+            &self.qbuf,
+            &self.kbuf,
+            &self.vbuf,
+            &mut self.heads_out,
+            &mut self.scores,
+        );
         self.v.gather_heads(&self.heads_out, &mut self.frame);
         self.proj.forward(kern, &self.frame, out);
     }

@@ -7,7 +7,9 @@ use super::{
     lstm::{FrequencyLstm, TimeLstm},
     tensors::TensorSource,
 };
-use crate::{config::ModelConfig, error::Result, head_maps::HeadLayout, self_attention::SelfAttention};
+use crate::{
+    config::ModelConfig, error::Result, head_maps::HeadLayout, self_attention::SelfAttention,
+};
 
 /// The engine's [`crate::gridnet_block::GridNetBlock`].
 #[derive(Debug, Clone)]
@@ -79,7 +81,8 @@ impl Block {
         self.normed.copy_from_slice(x);
         layer_norm_rows(&mut self.normed, d, &self.intra_norm.0, &self.intra_norm.1);
         self.intra_rnn.forward(k, &self.normed, &mut self.rnn_out);
-        self.intra_linear.forward(k, &self.rnn_out, &mut self.branch, f);
+        self.intra_linear
+            .forward(k, &self.rnn_out, &mut self.branch, f);
         add(x, &self.branch);
 
         self.normed.copy_from_slice(x);

@@ -29,7 +29,9 @@ impl HintFrame {
 fn joint_config(w: &Weights) -> Result<&JointConfig> {
     match &w.config {
         WeightsConfig::Joint(c) => Ok(c),
-        WeightsConfig::Single(_) => Err(Error::Config("a boosting engine needs a joint weight file".into())),
+        WeightsConfig::Single(_) => Err(Error::Config(
+            "a boosting engine needs a joint weight file".into(),
+        )),
     }
 }
 
@@ -63,8 +65,14 @@ impl SmallEngine {
 
     /// One chunk: `input` [M, 128] channel-major -> `out` [S, M, 128]; `hint` is
     /// the frame computed C chunks ago, or None when it did not arrive (zero hint).
-    pub fn process(&mut self, input: &[f32], hint: Option<&HintFrame>, out: &mut [f32]) -> Result<()> {
-        self.model.process(input, hint.map(|h| h.data.as_slice()), out)
+    pub fn process(
+        &mut self,
+        input: &[f32],
+        hint: Option<&HintFrame>,
+        out: &mut [f32],
+    ) -> Result<()> {
+        self.model
+            .process(input, hint.map(|h| h.data.as_slice()), out)
     }
 }
 
@@ -114,7 +122,8 @@ impl LargeEngine {
         }
         let kernels = *self.model.kernels();
         let spectrum = self.model.process_spectrum(input, None)?;
-        self.compress.forward(&kernels, spectrum, &mut hint_out.data);
+        self.compress
+            .forward(&kernels, spectrum, &mut hint_out.data);
         hint_out.index = self.chunks;
         self.chunks += 1;
         Ok(())

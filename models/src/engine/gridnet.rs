@@ -1,13 +1,8 @@
 //! One TF-GridNet for one 128-sample chunk: every buffer sized at construction.
 
 use super::{
-    block::Block,
-    conv::Conv3x3,
-    dense::layer_norm_rows,
-    kernels::Kernels,
-    merge::MergeModule,
-    spectral::Spectral,
-    tensors::TensorSource,
+    block::Block, conv::Conv3x3, dense::layer_norm_rows, kernels::Kernels, merge::MergeModule,
+    spectral::Spectral, tensors::TensorSource,
 };
 use crate::{
     config::{JointConfig, ModelConfig},
@@ -33,7 +28,12 @@ pub struct GridNetEngine {
 
 impl GridNetEngine {
     /// Loads the model `cfg` under `src`; `joint` adds the merge modules of a small model.
-    pub fn load(src: &TensorSource, cfg: &ModelConfig, joint: Option<&JointConfig>, kernels: Kernels) -> Result<Self> {
+    pub fn load(
+        src: &TensorSource,
+        cfg: &ModelConfig,
+        joint: Option<&JointConfig>,
+        kernels: Kernels,
+    ) -> Result<Self> {
         cfg.validate()?;
         let (d, f) = (cfg.d, cfg.freqs());
         let conv_norm = src.pp("conv_norm");
@@ -90,16 +90,28 @@ impl GridNetEngine {
     pub fn process_spectrum(&mut self, input: &[f32], hint: Option<&[f32]>) -> Result<&[f32]> {
         let (m, c) = (self.cfg.ears, self.cfg.chunk);
         if input.len() != m * c {
-            return Err(Error::Input(format!("expected {m} x {c} input samples, got {}", input.len())));
+            return Err(Error::Input(format!(
+                "expected {m} x {c} input samples, got {}",
+                input.len()
+            )));
         }
         let hint = hint.unwrap_or(&self.zero_hint);
         if hint.len() != self.zero_hint.len() {
-            return Err(Error::Input(format!("expected a hint of {} values, got {}", self.zero_hint.len(), hint.len())));
+            return Err(Error::Input(format!(
+                "expected a hint of {} values, got {}",
+                self.zero_hint.len(),
+                hint.len()
+            )));
         }
         let k = &self.kernels;
         self.spectral.analyse(input, &mut self.features);
         self.conv.forward(k, &self.features, &mut self.frame);
-        layer_norm_rows(&mut self.frame, self.cfg.d, &self.conv_norm.0, &self.conv_norm.1);
+        layer_norm_rows(
+            &mut self.frame,
+            self.cfg.d,
+            &self.conv_norm.0,
+            &self.conv_norm.1,
+        );
         for (i, block) in self.blocks.iter_mut().enumerate() {
             block.forward(k, &mut self.frame);
             if let Some(merge) = self.merges.get_mut(i) {
@@ -115,7 +127,10 @@ impl GridNetEngine {
     pub fn process(&mut self, input: &[f32], hint: Option<&[f32]>, out: &mut [f32]) -> Result<()> {
         let want = self.cfg.sources * self.cfg.ears * self.cfg.chunk;
         if out.len() != want {
-            return Err(Error::Input(format!("expected an output buffer of {want} samples, got {}", out.len())));
+            return Err(Error::Input(format!(
+                "expected an output buffer of {want} samples, got {}",
+                out.len()
+            )));
         }
         self.process_spectrum(input, hint)?;
         self.spectral.synthesise(&self.spectrum, out);

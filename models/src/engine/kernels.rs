@@ -20,10 +20,14 @@ impl KernelPath {
     pub fn detect() -> Self {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma") {
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
                 return Self::Avx512;
             }
-            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
                 return Self::Avx2;
             }
         }
@@ -35,9 +39,15 @@ impl KernelPath {
         match self {
             Self::Portable => true,
             #[cfg(target_arch = "x86_64")]
-            Self::Avx2 => std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma"),
+            Self::Avx2 => {
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            }
             #[cfg(target_arch = "x86_64")]
-            Self::Avx512 => std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma"),
+            Self::Avx512 => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("fma")
+            }
             #[cfg(not(target_arch = "x86_64"))]
             _ => false,
         }
@@ -148,12 +158,10 @@ impl Kernels {
     }
 }
 
-/// Column tile kept in registers by the gemm kernel.
-const TILE: usize = 16;
-
-/// The kernel bodies, inlined into each variant; `FMA` selects fused multiply-add.
+/// The kernel bodies, inlined into each variant; `FMA` selects fused
+/// multiply-add and `T` the widest column tile (sized to the register file).
 mod body {
-    use super::{fastmath, TILE};
+    use super::fastmath;
 
     #[inline(always)]
     fn madd<const FMA: bool>(acc: f32, a: f32, b: f32) -> f32 {
@@ -164,33 +172,81 @@ mod body {
         }
     }
 
+    /// `R` rows by `T` columns starting at (`r0`, `c0`), accumulated in registers over all of k.
     #[inline(always)]
-    pub fn gemm<const FMA: bool>(out: &mut [f32], x: &[f32], w: &[f32], rows: usize, k: usize, m: usize) {
-        let full = m / TILE * TILE;
-        for r in 0..rows {
-            let xr = &x[r * k..(r + 1) * k];
-            let or = &mut out[r * m..(r + 1) * m];
-            let mut c0 = 0;
-            while c0 < full {
-                let mut acc = [0f32; TILE];
-                acc.copy_from_slice(&or[c0..c0 + TILE]);
-                for (j, &xv) in xr.iter().enumerate() {
-                    let wr = &w[j * m + c0..j * m + c0 + TILE];
-                    for t in 0..TILE {
-                        acc[t] = madd::<FMA>(acc[t], xv, wr[t]);
-                    }
-                }
-                or[c0..c0 + TILE].copy_from_slice(&acc);
-                c0 += TILE;
-            }
-            if full < m {
-                for (j, &xv) in xr.iter().enumerate() {
-                    let wr = &w[j * m + full..(j + 1) * m];
-                    for (o, &wv) in or[full..].iter_mut().zip(wr) {
-                        *o = madd::<FMA>(*o, xv, wv);
-                    }
+    fn tile<const FMA: bool, const T: usize, const R: usize>(
+        out: &mut [f32],
+        x: &[f32],
+        w: &[f32],
+        (r0, c0): (usize, usize),
+        k: usize,
+        m: usize,
+    ) {
+        let mut acc = [[0f32; T]; R];
+        for (r, a) in acc.iter_mut().enumerate() {
+            a.copy_from_slice(&out[(r0 + r) * m + c0..(r0 + r) * m + c0 + T]);
+        }
+        for j in 0..k {
+            let wr: &[f32; T] = w[j * m + c0..j * m + c0 + T]
+                .try_into()
+                .expect("tile inside the matrix");
+            for (r, a) in acc.iter_mut().enumerate() {
+                let xv = x[(r0 + r) * k + j];
+                for t in 0..T {
+                    a[t] = madd::<FMA>(a[t], xv, wr[t]);
                 }
             }
+        }
+        for (r, a) in acc.iter().enumerate() {
+            out[(r0 + r) * m + c0..(r0 + r) * m + c0 + T].copy_from_slice(a);
+        }
+    }
+
+    /// All columns of `R` rows from `r0`: wide tiles, then narrower ones, then single columns.
+    #[inline(always)]
+    fn rows<const FMA: bool, const T: usize, const R: usize>(
+        out: &mut [f32],
+        x: &[f32],
+        w: &[f32],
+        r0: usize,
+        k: usize,
+        m: usize,
+    ) {
+        let mut c0 = 0;
+        while c0 + T <= m {
+            tile::<FMA, T, R>(out, x, w, (r0, c0), k, m);
+            c0 += T;
+        }
+        while c0 + 16 <= m {
+            tile::<FMA, 16, R>(out, x, w, (r0, c0), k, m);
+            c0 += 16;
+        }
+        while c0 + 4 <= m {
+            tile::<FMA, 4, R>(out, x, w, (r0, c0), k, m);
+            c0 += 4;
+        }
+        while c0 < m {
+            tile::<FMA, 1, R>(out, x, w, (r0, c0), k, m);
+            c0 += 1;
+        }
+    }
+
+    #[inline(always)]
+    pub fn gemm<const FMA: bool, const T: usize>(
+        out: &mut [f32],
+        x: &[f32],
+        w: &[f32],
+        rows_n: usize,
+        k: usize,
+        m: usize,
+    ) {
+        let mut r = 0;
+        while r + 2 <= rows_n {
+            rows::<FMA, T, 2>(out, x, w, r, k, m);
+            r += 2;
+        }
+        if r < rows_n {
+            rows::<FMA, T, 1>(out, x, w, r, k, m);
         }
     }
 
@@ -200,19 +256,26 @@ mod body {
         let (i, rest) = gates.split_at(n);
         let (f, rest) = rest.split_at(n);
         let (g, o) = rest.split_at(n);
-        for j in 0..n {
-            let cj = fastmath::sigmoid(f[j]) * c[j] + fastmath::sigmoid(i[j]) * fastmath::tanh(g[j]);
-            c[j] = cj;
-            h[j] = fastmath::sigmoid(o[j]) * fastmath::tanh(cj);
+        for ((((cj, hj), (&ij, &fj)), &gj), &oj) in c
+            .iter_mut()
+            .zip(h.iter_mut())
+            .zip(i.iter().zip(f))
+            .zip(g)
+            .zip(o)
+        {
+            let next = fastmath::sigmoid(fj) * *cj + fastmath::sigmoid(ij) * fastmath::tanh(gj);
+            *cj = next;
+            *hj = fastmath::sigmoid(oj) * fastmath::tanh(next);
         }
     }
 
     #[inline(always)]
     pub fn dot<const FMA: bool>(a: &[f32], b: &[f32]) -> f32 {
-        let mut acc = [0f32; TILE];
-        let full = a.len() / TILE * TILE;
-        for (ca, cb) in a[..full].chunks_exact(TILE).zip(b[..full].chunks_exact(TILE)) {
-            for t in 0..TILE {
+        const L: usize = 16;
+        let mut acc = [0f32; L];
+        let full = a.len() / L * L;
+        for (ca, cb) in a[..full].chunks_exact(L).zip(b[..full].chunks_exact(L)) {
+            for t in 0..L {
                 acc[t] = madd::<FMA>(acc[t], ca[t], cb[t]);
             }
         }
@@ -233,7 +296,7 @@ mod body {
 
 mod portable {
     pub fn gemm(out: &mut [f32], x: &[f32], w: &[f32], rows: usize, k: usize, m: usize) {
-        super::body::gemm::<false>(out, x, w, rows, k, m)
+        super::body::gemm::<false, 16>(out, x, w, rows, k, m)
     }
     pub fn cell(gates: &[f32], c: &mut [f32], h: &mut [f32]) {
         super::body::cell(gates, c, h)
@@ -248,15 +311,22 @@ mod portable {
 
 /// Declares a variant whose functions are compiled with `$features` enabled.
 macro_rules! variant {
-    ($name:ident, $features:literal) => {
+    ($name:ident, $features:literal, $tile:literal) => {
         #[cfg(target_arch = "x86_64")]
         mod $name {
             // SAFETY (all four wrappers): `Kernels::new` installs these only
             // after `KernelPath::supported` confirmed the CPU has `$features`.
             pub fn gemm(out: &mut [f32], x: &[f32], w: &[f32], rows: usize, k: usize, m: usize) {
                 #[target_feature(enable = $features)]
-                unsafe fn inner(out: &mut [f32], x: &[f32], w: &[f32], rows: usize, k: usize, m: usize) {
-                    super::body::gemm::<true>(out, x, w, rows, k, m)
+                unsafe fn inner(
+                    out: &mut [f32],
+                    x: &[f32],
+                    w: &[f32],
+                    rows: usize,
+                    k: usize,
+                    m: usize,
+                ) {
+                    super::body::gemm::<true, $tile>(out, x, w, rows, k, m)
                 }
                 unsafe { inner(out, x, w, rows, k, m) }
             }
@@ -285,8 +355,8 @@ macro_rules! variant {
     };
 }
 
-variant!(avx2, "avx2,fma");
-variant!(avx512, "avx512f,fma");
+variant!(avx2, "avx2,fma", 32);
+variant!(avx512, "avx512f,fma", 64);
 
 #[cfg(test)]
 mod tests {
@@ -311,16 +381,28 @@ mod tests {
         for path in paths.into_iter().filter(|p| p.supported()) {
             let k = Kernels::new(path).unwrap();
             for (rows, kk, m) in [(97, 16, 64), (3, 5, 37), (1, 64, 256), (2, 8, 4)] {
-                let x: Vec<f32> = (0..rows * kk).map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0).collect();
-                let w: Vec<f32> = (0..kk * m).map(|i| ((i * 53 % 89) as f32 - 44.0) / 44.0).collect();
+                let x: Vec<f32> = (0..rows * kk)
+                    .map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0)
+                    .collect();
+                let w: Vec<f32> = (0..kk * m)
+                    .map(|i| ((i * 53 % 89) as f32 - 44.0) / 44.0)
+                    .collect();
                 let mut out = vec![0.5f32; rows * m];
                 k.gemm(&mut out, &x, &w, rows, kk, m);
                 let want = reference_gemm(&x, &w, rows, kk, m);
                 for (o, r) in out.iter().zip(&want) {
-                    assert!((*o as f64 - (r + 0.5)).abs() < 1e-4, "{} gemm {rows}x{kk}x{m}", path.name());
+                    assert!(
+                        (*o as f64 - (r + 0.5)).abs() < 1e-4,
+                        "{} gemm {rows}x{kk}x{m}",
+                        path.name()
+                    );
                 }
                 let d = k.dot(&x[..kk], &w[..kk]);
-                let dr: f64 = x[..kk].iter().zip(&w[..kk]).map(|(a, b)| *a as f64 * *b as f64).sum();
+                let dr: f64 = x[..kk]
+                    .iter()
+                    .zip(&w[..kk])
+                    .map(|(a, b)| *a as f64 * *b as f64)
+                    .sum();
                 assert!((d as f64 - dr).abs() < 1e-4);
             }
             let gates: Vec<f32> = (0..32).map(|i| (i as f32 - 16.0) / 4.0).collect();

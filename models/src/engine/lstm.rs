@@ -20,7 +20,12 @@ impl LstmWeights {
         let b_hh = src.get(&format!("bias_hh{suffix}"), &[g])?;
         let bias = b_ih.iter().zip(&b_hh).map(|(a, b)| a + b).collect();
         Ok(Self {
-            input: Dense::from_parts(src.transposed(&format!("weight_ih{suffix}"), g, inputs)?, bias, inputs, g),
+            input: Dense::from_parts(
+                src.transposed(&format!("weight_ih{suffix}"), g, inputs)?,
+                bias,
+                inputs,
+                g,
+            ),
             recurrent: src.transposed(&format!("weight_hh{suffix}"), g, hidden)?,
             hidden,
         })
@@ -61,8 +66,13 @@ impl FrequencyLstm {
             self.h.fill(0.0);
             self.c.fill(0.0);
             for step in 0..self.freqs {
-                let f = if dir == 0 { step } else { self.freqs - 1 - step };
-                self.gates.copy_from_slice(&self.projected[f * 4 * h..(f + 1) * 4 * h]);
+                let f = if dir == 0 {
+                    step
+                } else {
+                    self.freqs - 1 - step
+                };
+                self.gates
+                    .copy_from_slice(&self.projected[f * 4 * h..(f + 1) * 4 * h]);
                 k.gemm(&mut self.gates, &self.h, &weights.recurrent, 1, h, 4 * h);
                 k.cell(&self.gates, &mut self.c, &mut self.h);
                 out[f * 2 * h + dir * h..f * 2 * h + (dir + 1) * h].copy_from_slice(&self.h);
@@ -103,8 +113,17 @@ impl TimeLstm {
     /// Advances every bin one step with `x` [F, in]; returns h [F, H].
     pub fn forward(&mut self, k: &Kernels, x: &[f32]) -> &[f32] {
         let h = self.weights.hidden;
-        self.weights.input.forward(k, x, &mut self.gates, self.freqs);
-        k.gemm(&mut self.gates, &self.h, &self.weights.recurrent, self.freqs, h, 4 * h);
+        self.weights
+            .input
+            .forward(k, x, &mut self.gates, self.freqs);
+        k.gemm(
+            &mut self.gates,
+            &self.h,
+            &self.weights.recurrent,
+            self.freqs,
+            h,
+            4 * h,
+        );
         for f in 0..self.freqs {
             k.cell(
                 &self.gates[f * 4 * h..(f + 1) * 4 * h],

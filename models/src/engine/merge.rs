@@ -7,7 +7,9 @@ use super::{
     kernels::Kernels,
     tensors::TensorSource,
 };
-use crate::{config::JointConfig, cross_attention::CrossAttention, error::Result, head_maps::HeadLayout};
+use crate::{
+    config::JointConfig, cross_attention::CrossAttention, error::Result, head_maps::HeadLayout,
+};
 
 /// The engine's [`crate::merge::Merge`].
 #[derive(Debug, Clone)]
@@ -78,7 +80,12 @@ impl MergeModule {
         }
         self.scale.forward(k, hint, &mut self.scale_out, self.freqs);
         self.shift.forward(k, hint, &mut self.merged, self.freqs);
-        for ((m, a), s) in self.merged.iter_mut().zip(&self.aligned).zip(&self.scale_out) {
+        for ((m, a), s) in self
+            .merged
+            .iter_mut()
+            .zip(&self.aligned)
+            .zip(&self.scale_out)
+        {
             *m += a * s;
         }
         self.cross.forward(k, z, &self.merged, &mut self.branch);

@@ -40,7 +40,14 @@ impl Spectral {
         let forward = planner.plan_fft_forward(n);
         let inverse = planner.plan_fft_inverse(n);
         let w = hamming(n);
-        let den = |i: usize| w[i] * w[i] + if i < pad { w[chunk + i] * w[chunk + i] } else { 0.0 };
+        let den = |i: usize| {
+            w[i] * w[i]
+                + if i < pad {
+                    w[chunk + i] * w[chunk + i]
+                } else {
+                    0.0
+                }
+        };
         Self {
             chunk,
             pad,
@@ -49,8 +56,12 @@ impl Spectral {
             forward,
             inverse,
             window: w.iter().map(|&v| v as f32).collect(),
-            head_gain: (0..chunk).map(|i| (w[i] / den(i) / n as f64) as f32).collect(),
-            tail_gain: (0..pad).map(|i| (w[chunk + i] / den(i) / n as f64) as f32).collect(),
+            head_gain: (0..chunk)
+                .map(|i| (w[i] / den(i) / n as f64) as f32)
+                .collect(),
+            tail_gain: (0..pad)
+                .map(|i| (w[chunk + i] / den(i) / n as f64) as f32)
+                .collect(),
             input_tail: vec![0.0; inputs * pad],
             output_tail: vec![0.0; outputs * pad],
             frame: vec![0.0; n],
@@ -98,7 +109,11 @@ impl Spectral {
         let last = self.bins.len() - 1;
         for k in 0..outputs {
             for (f, b) in self.bins.iter_mut().enumerate() {
-                let im = if f == 0 || f == last { 0.0 } else { spectrum[f * width + 2 * k + 1] };
+                let im = if f == 0 || f == last {
+                    0.0
+                } else {
+                    spectrum[f * width + 2 * k + 1]
+                };
                 *b = Complex32::new(spectrum[f * width + 2 * k], im);
             }
             self.inverse
@@ -109,8 +124,8 @@ impl Spectral {
             for n in 0..c {
                 o[n] = self.frame[n] * self.head_gain[n] + if n < p { tail[n] } else { 0.0 };
             }
-            for n in 0..p {
-                tail[n] = self.frame[c + n] * self.tail_gain[n];
+            for ((t, y), g) in tail.iter_mut().zip(&self.frame[c..]).zip(&self.tail_gain) {
+                *t = y * g;
             }
         }
     }

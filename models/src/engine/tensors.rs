@@ -23,7 +23,11 @@ impl<'a> TensorSource<'a> {
 
     /// The source one level down: `prefix.name`.
     pub fn pp(&self, name: impl std::fmt::Display) -> Self {
-        let prefix = if self.prefix.is_empty() { name.to_string() } else { format!("{}.{name}", self.prefix) };
+        let prefix = if self.prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}.{name}", self.prefix)
+        };
         Self {
             tensors: self.tensors,
             prefix,
@@ -48,7 +52,10 @@ impl<'a> TensorSource<'a> {
         if t.dims() != dims {
             return Err(Error::Weights {
                 path: "engine weights".into(),
-                msg: format!("tensor `{path}` has shape {:?}, the engine expects {dims:?}", t.dims()),
+                msg: format!(
+                    "tensor `{path}` has shape {:?}, the engine expects {dims:?}",
+                    t.dims()
+                ),
             });
         }
         Ok(t.flatten_all()?.to_vec1::<f32>()?)
