@@ -12,6 +12,7 @@ use crate::{
     norm::LayerNorm,
     self_attention::SelfAttention,
     stream_state::BlockState,
+    trace::{tap, Trace},
     window_attention::KvCache,
 };
 
@@ -58,13 +59,21 @@ impl GridNetBlock {
         })
     }
 
-    /// Runs the block on `x` [B, T, F, D].
-    pub fn forward(&self, x: &Tensor, state: &mut BlockState) -> Result<Tensor> {
+    /// Runs the block on `x` [B, T, F, D], recording each branch as `{name}.intra_linear`,
+    /// `{name}.inter_linear` and `{name}.attn_concat_proj` in `trace`.
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        state: &mut BlockState,
+        name: &str,
+        mut trace: Option<&mut Trace>,
+    ) -> Result<Tensor> {
         let (b, t, f, d) = x.dims4()?;
         let intra = self.intra_norm.forward(x)?.reshape((b * t, f, d))?;
         let intra = self
             .intra_linear
             .forward(&self.intra_rnn.forward(&intra)?)?;
+        tap(&mut trace, format_args!("{name}.intra_linear"), &intra);
         let x = (x + intra.reshape((b, t, f, d))?)?;
 
         let inter = self
@@ -78,10 +87,15 @@ impl GridNetBlock {
             &mut state.inter,
             false,
         )?)?;
+        tap(&mut trace, format_args!("{name}.inter_linear"), &inter);
         let x = (x + inter.reshape((b, f, t, d))?.permute((0, 2, 1, 3))?)?;
 
         match (&self.attention, &mut state.attention) {
-            (Some(attention), Some(cache)) => Ok((&x + attention.forward(&x, cache)?)?),
+            (Some(attention), Some(cache)) => {
+                let branch = attention.forward(&x, cache)?;
+                tap(&mut trace, format_args!("{name}.attn_concat_proj"), &branch);
+                Ok((&x + branch)?)
+            }
             _ => Ok(x),
         }
     }

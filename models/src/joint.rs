@@ -10,6 +10,7 @@ use crate::{
     error::{Error, Result},
     stream_state::JointState,
     tfgridnet::{pad_utterance, ModelOutput, TfGridNet},
+    trace::Trace,
 };
 
 /// Outputs of one joint call.
@@ -86,21 +87,35 @@ impl JointModel {
         large_window: &Tensor,
         state: &mut JointState,
     ) -> Result<JointOutput> {
+        self.run(small_window, large_window, state, None, None)
+    }
+
+    fn run(
+        &self,
+        small_window: &Tensor,
+        large_window: &Tensor,
+        state: &mut JointState,
+        small_trace: Option<&mut Trace>,
+        large_trace: Option<&mut Trace>,
+    ) -> Result<JointOutput> {
         if small_window.dims() != large_window.dims() {
             return Err(Error::Input(
                 "small and large windows differ in shape".into(),
             ));
         }
-        let large = self
-            .large
-            .forward_frames(large_window, None, &mut state.large)?;
+        let large =
+            self.large
+                .forward_frames_traced(large_window, None, &mut state.large, large_trace)?;
         let hints = self
             .compress
             .forward(&large.spectrum, &mut state.compress)?;
         let arriving = state.link.push(&hints)?;
-        let small = self
-            .small
-            .forward_frames(small_window, Some(&arriving), &mut state.small)?;
+        let small = self.small.forward_frames_traced(
+            small_window,
+            Some(&arriving),
+            &mut state.small,
+            small_trace,
+        )?;
         Ok(JointOutput {
             small,
             large,
@@ -110,10 +125,20 @@ impl JointModel {
 
     /// Whole utterance `mixture` [B, M, N] from a fresh state; outputs trimmed to N samples.
     pub fn forward(&self, mixture: &Tensor) -> Result<JointOutput> {
+        self.forward_traced(mixture, None, None)
+    }
+
+    /// [`Self::forward`], recording the small and the large model's intermediates.
+    pub fn forward_traced(
+        &self,
+        mixture: &Tensor,
+        small_trace: Option<&mut Trace>,
+        large_trace: Option<&mut Trace>,
+    ) -> Result<JointOutput> {
         let (b, _, n) = mixture.dims3()?;
         let window = pad_utterance(mixture, &self.cfg.small)?;
         let mut state = self.initial_state(b, mixture.device())?;
-        let mut out = self.forward_frames(&window, &mut state)?;
+        let mut out = self.run(&window, &window, &mut state, small_trace, large_trace)?;
         out.small.audio = out.small.audio.narrow(3, 0, n)?;
         out.large.audio = out.large.audio.narrow(3, 0, n)?;
         Ok(out)

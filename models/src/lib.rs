@@ -25,6 +25,7 @@ pub mod self_attention;
 pub mod stft;
 pub mod stream_state;
 pub mod tfgridnet;
+pub mod trace;
 pub mod weights;
 pub mod window_attention;
 

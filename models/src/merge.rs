@@ -4,8 +4,13 @@ use candle_core::Tensor;
 use candle_nn::VarBuilder;
 
 use crate::{
-    config::JointConfig, cross_attention::CrossAttention, delay::DelayLine, error::Result,
-    film::Film, stream_state::MergeState,
+    config::JointConfig,
+    cross_attention::CrossAttention,
+    delay::DelayLine,
+    error::Result,
+    film::Film,
+    stream_state::MergeState,
+    trace::{tap, Trace},
 };
 
 /// Merges a hint computed C frames ago into the small model's current frame.
@@ -51,10 +56,21 @@ impl Merge {
     }
 
     /// `z` [B, T, F, D] block output, `hint` [B, T, F, C'] the hint arriving at
-    /// each frame (computed C frames earlier): returns z + cross-attention.
-    pub fn forward(&self, z: &Tensor, hint: &Tensor, state: &mut MergeState) -> Result<Tensor> {
+    /// each frame (computed C frames earlier): returns z + cross-attention,
+    /// recording the FiLM output as `film{index}` and the result as `ca{index}`.
+    pub fn forward(
+        &self,
+        z: &Tensor,
+        hint: &Tensor,
+        state: &mut MergeState,
+        index: usize,
+        mut trace: Option<&mut Trace>,
+    ) -> Result<Tensor> {
         let aligned = state.align.push(z)?;
         let merged = self.film.forward(&aligned, hint)?;
-        Ok((z + self.cross.forward(z, &merged, &mut state.context)?)?)
+        tap(&mut trace, format_args!("film{index}"), &merged);
+        let out = (z + self.cross.forward(z, &merged, &mut state.context)?)?;
+        tap(&mut trace, format_args!("ca{index}"), &out);
+        Ok(out)
     }
 }

@@ -13,6 +13,7 @@ use crate::{
     norm::LayerNorm,
     stft::Stft,
     stream_state::GridNetState,
+    trace::{tap, Trace},
 };
 
 /// What one call of a TF-GridNet produces.
@@ -116,6 +117,18 @@ impl TfGridNet {
         hints: Option<&Tensor>,
         state: &mut GridNetState,
     ) -> Result<ModelOutput> {
+        self.forward_frames_traced(window, hints, state, None)
+    }
+
+    /// [`Self::forward_frames`], recording `stft`, `conv`, `block{i}` (before
+    /// its merge), `film{j}`, `ca{j}` and `deconv` in `trace`.
+    pub fn forward_frames_traced(
+        &self,
+        window: &Tensor,
+        hints: Option<&Tensor>,
+        state: &mut GridNetState,
+        mut trace: Option<&mut Trace>,
+    ) -> Result<ModelOutput> {
         let (b, m, _) = window.dims3()?;
         if m != self.cfg.ears {
             return Err(Error::Input(format!(
@@ -124,6 +137,7 @@ impl TfGridNet {
             )));
         }
         let features = self.stft.analyse(window)?;
+        tap(&mut trace, "stft", &features);
         let t = features.dim(2)?;
         let f = self.cfg.freqs();
         let hints = match (hints, self.takes_hints()) {
@@ -141,14 +155,18 @@ impl TfGridNet {
             .permute((0, 2, 3, 1))?
             .contiguous()?;
         let mut x = self.conv_norm.forward(&x)?;
+        tap(&mut trace, "conv", &x);
         for (i, block) in self.blocks.iter().enumerate() {
-            x = block.forward(&x, &mut state.blocks[i])?;
+            let name = format!("block{i}");
+            x = block.forward(&x, &mut state.blocks[i], &name, trace.as_deref_mut())?;
+            tap(&mut trace, &name, &x);
             if let (Some(merge), Some(hints)) = (self.merges.get(i), &hints) {
-                x = merge.forward(&x, hints, &mut state.merges[i])?;
+                x = merge.forward(&x, hints, &mut state.merges[i], i, trace.as_deref_mut())?;
             }
         }
         let x = x.permute((0, 3, 1, 2))?.contiguous()?;
         let spectrum = self.deconv.forward(&x, &mut state.deconv)?;
+        tap(&mut trace, "deconv", &spectrum);
         let audio = self.stft.synthesise(&spectrum, &mut state.istft)?;
         let audio = audio.reshape((b, self.cfg.sources, self.cfg.ears, t * self.cfg.chunk))?;
         Ok(ModelOutput { audio, spectrum })

@@ -63,6 +63,11 @@ impl SmallEngine {
         self.model.reset();
     }
 
+    /// Starts the stream with `samples` [M, pad] in the lookahead (see [`GridNetEngine::prime`]).
+    pub fn prime(&mut self, samples: &[f32]) -> Result<()> {
+        self.model.prime(samples)
+    }
+
     /// One chunk: `input` [M, 128] channel-major -> `out` [S, M, 128]; `hint` is
     /// the frame computed C chunks ago, or None when it did not arrive (zero hint).
     pub fn process(
@@ -113,6 +118,11 @@ impl LargeEngine {
         self.model.reset();
         self.compress.reset();
         self.chunks = 0;
+    }
+
+    /// Starts the stream with `samples` [M, pad] in the lookahead (see [`GridNetEngine::prime`]).
+    pub fn prime(&mut self, samples: &[f32]) -> Result<()> {
+        self.model.prime(samples)
     }
 
     /// One chunk: `input` [M, 128] channel-major -> the compressed hint of this chunk.

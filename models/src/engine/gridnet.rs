@@ -85,6 +85,20 @@ impl GridNetEngine {
         self.merges.iter_mut().for_each(MergeModule::reset);
     }
 
+    /// Starts the stream with `samples` [M, pad] already in the lookahead (by
+    /// default it holds zeros, which delays the output by pad samples).
+    pub fn prime(&mut self, samples: &[f32]) -> Result<()> {
+        let want = self.cfg.ears * self.cfg.pad;
+        if samples.len() != want {
+            return Err(Error::Input(format!(
+                "expected {want} lookahead samples, got {}",
+                samples.len()
+            )));
+        }
+        self.spectral.prime(samples);
+        Ok(())
+    }
+
     /// Runs one chunk up to the output spectrum [F, 2SM]; `input` is [M, chunk]
     /// channel-major, `hint` [F, C'] (None = no hint: a zero frame).
     pub fn process_spectrum(&mut self, input: &[f32], hint: Option<&[f32]>) -> Result<&[f32]> {

@@ -76,6 +76,12 @@ impl Spectral {
         self.output_tail.fill(0.0);
     }
 
+    /// Fills the lookahead with `samples` [M, pad] (channel-major), so the
+    /// stream's first frame starts with them instead of with zeros.
+    pub fn prime(&mut self, samples: &[f32]) {
+        self.input_tail.copy_from_slice(samples);
+    }
+
     /// Features [F, 2M] (Re of each channel, then Im) of the frame ending with
     /// the new chunk `input` [M, chunk] (channel-major).
     pub fn analyse(&mut self, input: &[f32], features: &mut [f32]) {
