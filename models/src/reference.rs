@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use candle_core::Tensor;
 
 use crate::{
-    config::JointConfig,
+    config::{AttentionConfig, JointConfig, ModelConfig, WeightsConfig},
     error::{Error, Result},
 };
 
@@ -83,19 +83,16 @@ impl Importer<'_> {
         heads: Option<usize>,
         merges: usize,
     ) -> Result<()> {
-        let s = format!("joint.{theirs}.tfgridnet");
-        self.same(&format!("{s}.conv.0.weight"), format!("{ours}.conv.weight"))?;
-        self.same(&format!("{s}.conv.0.bias"), format!("{ours}.conv.bias"))?;
+        let s = theirs;
+        self.same(&format!("{s}.conv.0.weight"), format!("{ours}conv.weight"))?;
+        self.same(&format!("{s}.conv.0.bias"), format!("{ours}conv.bias"))?;
         self.same(
             &format!("{s}.conv.1.weight"),
-            format!("{ours}.conv_norm.weight"),
+            format!("{ours}conv_norm.weight"),
         )?;
-        self.same(
-            &format!("{s}.conv.1.bias"),
-            format!("{ours}.conv_norm.bias"),
-        )?;
+        self.same(&format!("{s}.conv.1.bias"), format!("{ours}conv_norm.bias"))?;
         for i in 0..blocks {
-            let (sb, ob) = (format!("{s}.blocks.{i}"), format!("{ours}.blocks.{i}"));
+            let (sb, ob) = (format!("{s}.blocks.{i}"), format!("{ours}blocks.{i}"));
             for part in ["intra", "inter"] {
                 self.flat(
                     &format!("{sb}.{part}_norm.gamma"),
@@ -169,7 +166,7 @@ impl Importer<'_> {
         for j in 0..merges {
             let (sf, of) = (
                 format!("{s}.film_blocks.{j}"),
-                format!("{ours}.merges.{j}.film"),
+                format!("{ours}merges.{j}.film"),
             );
             for (theirs_n, ours_n) in [("weight", "scale"), ("bias", "shift")] {
                 self.matrix(
@@ -184,7 +181,7 @@ impl Importer<'_> {
             }
             let (sc, oc) = (
                 format!("{s}.cross_attention_blocks.{j}"),
-                format!("{ours}.merges.{j}.cross_attn"),
+                format!("{ours}merges.{j}.cross_attn"),
             );
             for (theirs_n, ours_n) in [
                 ("attn_conv_Q", "q"),
@@ -207,7 +204,7 @@ impl Importer<'_> {
                 for w in ["weight", "bias"] {
                     let t = self.get(&format!("{sc}.{theirs_n}.3.norm.{w}"))?;
                     let t = if ours_n == "proj" {
-                        t.reshape((t.dim(0)? / self.d_of(ours)?, self.d_of(ours)?))?
+                        t.reshape((t.dim(0)? / self.d_of(s)?, self.d_of(s)?))?
                     } else {
                         t
                     };
@@ -223,38 +220,193 @@ impl Importer<'_> {
             .index_select(&flip, 2)?
             .contiguous()?
             .index_select(&flip, 3)?;
-        self.put(format!("{ours}.deconv.weight"), w);
-        self.same(&format!("{s}.deconv.bias"), format!("{ours}.deconv.bias"))?;
+        self.put(format!("{ours}deconv.weight"), w);
+        self.same(&format!("{s}.deconv.bias"), format!("{ours}deconv.bias"))?;
         Ok(())
     }
 
-    fn d_of(&self, ours: &str) -> Result<usize> {
-        Ok(self
-            .get(&format!("joint.{ours}.tfgridnet.conv.0.bias"))?
-            .dim(0)?)
+    fn d_of(&self, theirs: &str) -> Result<usize> {
+        Ok(self.get(&format!("{theirs}.conv.0.bias"))?.dim(0)?)
     }
+}
+
+/// Settings a checkpoint's tensors do not determine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// Hop in samples (the authors' models: 128).
+    pub chunk: usize,
+    /// Lookahead in samples (64).
+    pub pad: usize,
+    /// Self-attention window in frames (50).
+    pub window: usize,
+    /// Hint delay C in chunks of a joint model.
+    pub delay: usize,
+    /// Cross-attention context V in frames (50).
+    pub context: usize,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        Self {
+            chunk: 128,
+            pad: 64,
+            window: 50,
+            delay: 1,
+            context: 50,
+        }
+    }
+}
+
+fn not_a_checkpoint(msg: String) -> Error {
+    Error::Weights {
+        path: "checkpoint".into(),
+        msg,
+    }
+}
+
+/// The prefix before `suffix` of the first tensor name ending in it.
+fn root_of(src: &TensorMap, suffix: &str) -> Option<String> {
+    let mut roots: Vec<&String> = src.keys().filter(|k| k.ends_with(suffix)).collect();
+    roots.sort();
+    roots
+        .first()
+        .map(|k| k[..k.len() - suffix.len()].to_string())
+}
+
+/// Infers one TF-GridNet's configuration from its tensors under `s` (`...tfgridnet`).
+fn infer_model(src: &TensorMap, s: &str, opts: &ImportOptions) -> Result<ModelConfig> {
+    let conv = fetch(src, &format!("{s}.conv.0.weight"))?;
+    let (d, in_channels) = (conv.dim(0)?, conv.dim(1)?);
+    let hidden = fetch(src, &format!("{s}.blocks.0.intra_rnn.weight_hh_l0"))?.dim(1)?;
+    let blocks = (0..)
+        .take_while(|i| src.contains_key(&format!("{s}.blocks.{i}.intra_norm.gamma")))
+        .count();
+    let out_channels = fetch(src, &format!("{s}.deconv.weight"))?.dim(1)?;
+    let heads = (0..)
+        .take_while(|h| src.contains_key(&format!("{s}.blocks.0.attn_conv_Q_{h}.0.weight")))
+        .count();
+    let ears = in_channels / 2;
+    let cfg = ModelConfig {
+        chunk: opts.chunk,
+        pad: opts.pad,
+        ears,
+        sources: out_channels / (2 * ears.max(1)),
+        d,
+        blocks,
+        hidden,
+        attention: (heads > 0).then_some(AttentionConfig {
+            heads,
+            window: opts.window,
+        }),
+    };
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+/// Infers the configuration of an authors' checkpoint (a joint model or a
+/// single TF-GridNet, under any name prefix) and maps its tensors onto this
+/// crate's names. Fails naming what is missing when it is not such a checkpoint.
+pub fn import(src: &TensorMap, opts: &ImportOptions) -> Result<(WeightsConfig, TensorMap)> {
+    if let Some(root) = root_of(src, "small.tfgridnet.conv.0.weight") {
+        let small = infer_model(src, &format!("{root}small.tfgridnet"), opts)?;
+        let large = infer_model(src, &format!("{root}big.tfgridnet"), opts)?;
+        let compress = fetch(src, &format!("{root}gen_embedding.conv1d.weight"))?;
+        let q = fetch(
+            src,
+            &format!("{root}small.tfgridnet.cross_attention_blocks.0.attn_conv_Q.0.weight"),
+        )?;
+        let cfg = JointConfig {
+            compression: compress.dim(1)? / compress.dim(0)?.max(1),
+            merge_heads: q.dim(0)?
+                / crate::cross_attention::CrossAttention::key_width(small.freqs()),
+            small,
+            large,
+            delay: opts.delay,
+            context: opts.context,
+        };
+        cfg.validate()?;
+        let tensors = import_joint_at(src, &cfg, &root)?;
+        return Ok((WeightsConfig::Joint(cfg), tensors));
+    }
+    if let Some(root) = root_of(src, "tfgridnet.conv.0.weight") {
+        let s = format!("{root}tfgridnet");
+        let cfg = infer_model(src, &s, opts)?;
+        let mut imp = Importer {
+            src,
+            out: TensorMap::new(),
+        };
+        imp.model(&s, "", cfg.blocks, cfg.attention.map(|a| a.heads), 0)?;
+        return Ok((WeightsConfig::Single(cfg), imp.out));
+    }
+    Err(not_a_checkpoint(
+        "no TF-GridNet tensors: expected a name ending in `tfgridnet.conv.0.weight` (single model) or \
+         `small.tfgridnet.conv.0.weight` with `big.tfgridnet.*` and `gen_embedding.*` (joint model)"
+            .into(),
+    ))
 }
 
 /// Maps the authors' joint-model tensors (`joint.*`) onto this crate's names for `cfg`.
 pub fn import_joint(src: &TensorMap, cfg: &JointConfig) -> Result<TensorMap> {
+    import_joint_at(src, cfg, "joint.")
+}
+
+fn import_joint_at(src: &TensorMap, cfg: &JointConfig, root: &str) -> Result<TensorMap> {
     let mut imp = Importer {
         src,
         out: TensorMap::new(),
     };
-    let heads = |m: &crate::ModelConfig| m.attention.map(|a| a.heads);
+    let heads = |m: &ModelConfig| m.attention.map(|a| a.heads);
+    let (small, large) = (
+        format!("{root}small.tfgridnet"),
+        format!("{root}big.tfgridnet"),
+    );
     imp.model(
-        "small",
-        "small",
+        &small,
+        "small.",
         cfg.small.blocks,
         heads(&cfg.small),
         cfg.small.blocks - 1,
     )?;
-    imp.model("big", "large", cfg.large.blocks, heads(&cfg.large), 0)?;
+    imp.model(&large, "large.", cfg.large.blocks, heads(&cfg.large), 0)?;
     let w = imp
-        .get("joint.gen_embedding.conv1d.weight")?
+        .get(&format!("{root}gen_embedding.conv1d.weight"))?
         .permute((0, 1, 3, 2))?
         .contiguous()?;
     imp.put("compress.weight".into(), w);
-    imp.same("joint.gen_embedding.conv1d.bias", "compress.bias".into())?;
+    imp.same(
+        &format!("{root}gen_embedding.conv1d.bias"),
+        "compress.bias".into(),
+    )?;
     Ok(imp.out)
+}
+
+/// Reads a checkpoint: safetensors, or a PyTorch pickle (a Lightning `.ckpt`
+/// whose `state_dict` holds the tensors, or a plain state dict), as F32 tensors.
+pub fn read_checkpoint(path: &std::path::Path) -> Result<TensorMap> {
+    let err = |msg: String| Error::Weights {
+        path: path.display().to_string(),
+        msg,
+    };
+    if !path.exists() {
+        return Err(err("no such file".into()));
+    }
+    let tensors = match candle_core::safetensors::load(path, &candle_core::Device::Cpu) {
+        Ok(t) => t.into_iter().collect::<Vec<_>>(),
+        Err(_) => {
+            let nested = candle_core::pickle::read_all_with_key(path, Some("state_dict"));
+            match nested {
+                Ok(t) if !t.is_empty() => t,
+                _ => candle_core::pickle::read_all(path).map_err(|e| {
+                    err(format!("neither safetensors nor a PyTorch checkpoint: {e}"))
+                })?,
+            }
+        }
+    };
+    if tensors.is_empty() {
+        return Err(err("holds no tensors".into()));
+    }
+    tensors
+        .into_iter()
+        .map(|(k, t)| Ok((k, t.to_dtype(candle_core::DType::F32)?)))
+        .collect()
 }
