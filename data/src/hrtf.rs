@@ -174,7 +174,7 @@ impl HrirSource for SphericalHead {
 }
 
 /// HRIRs measured on a head, read from a SOFA file and resampled to 16 kHz,
-/// shifted so that a frontal source's onset falls at [`LEAD`].
+/// shifted so that a frontal source's onset (first sample at half the peak) falls at [`LEAD`].
 pub struct SofaHead {
     name: String,
     sofa: Sofar,
@@ -212,7 +212,7 @@ impl SofaHead {
             .left
             .iter()
             .zip(front.right.iter())
-            .position(|(l, r)| l.abs().max(r.abs()) >= 0.25 * peak)
+            .position(|(l, r)| l.abs().max(r.abs()) >= 0.5 * peak)
             .unwrap_or(0);
         let name = path
             .file_stem()

@@ -117,3 +117,36 @@ impl Index {
         s
     }
 }
+
+impl Index {
+    /// Human-readable counts per split: clips, talkers and hours of speech, files and minutes of noise.
+    pub fn summary(&self) -> String {
+        let mut out = String::new();
+        for split in crate::Split::ALL {
+            let clips: Vec<&SpeechEntry> =
+                self.speech.iter().filter(|e| e.split == split).collect();
+            let hours = clips.iter().map(|e| e.duration).sum::<f64>() / 3600.0;
+            let speakers = self.speakers(split);
+            let noise: Vec<&NoiseEntry> = self.noise.iter().filter(|e| e.split == split).collect();
+            let noise_min = noise.iter().map(|e| e.duration).sum::<f64>() / 60.0;
+            out += &format!(
+                "{split:<10} speech: {:>5} clips, {:>6.2} h, {} talkers ({}); noise: {} files, {:.1} min\n",
+                clips.len(),
+                hours,
+                speakers.len(),
+                speakers.join(", "),
+                noise.len(),
+                noise_min
+            );
+        }
+        out += &format!(
+            "heads: {}\n",
+            self.heads
+                .iter()
+                .map(|h| h.file.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        out
+    }
+}

@@ -8,8 +8,10 @@
 //! folder layout.
 
 pub mod conv;
+pub mod corpus;
 pub mod decode;
 pub mod error;
+pub mod fetch;
 
 pub mod g722;
 pub mod hrtf;

@@ -180,3 +180,50 @@ fn tail_interaural_coherence() {
     assert!(low > 0.8 && (low - expected_low).abs() < 0.1);
     assert!(high.abs() < 0.1);
 }
+
+/// The same lateral checks with a measured head: needs a SOFA file, named by
+/// `$KB_DATA_SOFA` (default: Debian's libmysofa1 KEMAR). Run with `--ignored`.
+#[test]
+#[ignore = "needs a SOFA file (apt-get install libmysofa1, or set KB_DATA_SOFA)"]
+fn measured_head_left_source() {
+    let path = std::env::var("KB_DATA_SOFA")
+        .unwrap_or_else(|_| "/usr/share/libmysofa/MIT_KEMAR_normal_pinna.sofa".into());
+    let head = Head::from_sofa(std::path::Path::new(&path)).unwrap();
+    let room = Room::with_rt60([7.0, 7.0, 3.0], 0.3, [1.0; 6]).unwrap();
+    let mut rng = StdRng::seed_from_u64(3);
+    for (source, near) in [
+        ([3.5, 5.0, 1.5], 0usize),
+        ([3.5, 2.0, 1.5], 1usize),
+        ([5.0, 3.5, 1.5], 2),
+    ] {
+        let placement = Placement {
+            source,
+            listener: [3.5, 3.5, 1.5],
+            yaw: 0.0,
+        };
+        let brir = render_brir(&room, &placement, &head, &RenderConfig::default(), &mut rng);
+        let expected = placement.distance() / SPEED_OF_SOUND * 16000.0;
+        let window = expected as usize + 24;
+        let onset = |h: &[f32]| {
+            let peak = h[..window].iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            h.iter().position(|v| v.abs() >= 0.5 * peak).unwrap()
+        };
+        let (l, r) = (&brir.full[0], &brir.full[1]);
+        println!(
+            "source {source:?}: onsets {} {} (distance/c {expected:.1}), direct energy {:.3} {:.3}",
+            onset(l),
+            onset(r),
+            energy(&l[..window]),
+            energy(&r[..window])
+        );
+        if near == 2 {
+            // Straight ahead: both ears within a sample of each other and of distance / c.
+            assert!(onset(l).abs_diff(onset(r)) <= 1);
+            assert!((onset(l) as f64 - expected).abs() <= 1.0);
+            continue;
+        }
+        let (near_h, far_h) = (&brir.full[near], &brir.full[1 - near]);
+        assert!(onset(near_h) < onset(far_h));
+        assert!(energy(&near_h[..window]) > 2.0 * energy(&far_h[..window]));
+    }
+}

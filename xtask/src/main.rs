@@ -1,5 +1,6 @@
 //! Project tasks: `cargo xtask <command>`.
 
+mod data;
 mod info;
 
 use clap::{Parser, Subcommand};
@@ -16,12 +17,18 @@ struct Cli {
 enum Command {
     /// Print the model presets: configuration, parameters and latency.
     Info(info::Args),
+    /// Build binaural speech corpora: fetch sources, render fixed sets.
+    Data(data::Args),
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Info(args) => info::run(&args),
+        Command::Data(args) => {
+            data::run(&args);
+            Ok(())
+        }
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

@@ -1,0 +1,609 @@
+//! `fetch`: download the Debian packages (or take the user's folders),
+//! decode every clip to 16 kHz mono, trim silence and write the index.
+//!
+//! Every step leaves its result under its final name only when complete
+//! (temporary names, then renames), so an interrupted run is resumed by
+//! running again, and a run on a complete cache touches nothing.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+
+use crate::corpus::{DebianCorpus, Kind, UserFolder, DEBIAN};
+use crate::decode::{is_audio_file, read_mono_16k};
+use crate::hrtf::Head;
+use crate::index::{HeadEntry, Index, NoiseEntry, SpeechEntry, INDEX_FILE};
+use crate::split::{split_noise_files, stable_hash};
+use crate::trim::{trim, TrimConfig};
+use crate::wav::{self, Encoding};
+use crate::{Error, Result, SAMPLE_RATE};
+
+/// Clips shorter than this after trimming are dropped, in seconds.
+pub const MIN_SECONDS: f64 = 0.3;
+
+/// What `fetch` should do.
+#[derive(Debug, Clone)]
+pub struct FetchOptions {
+    /// Cache folder (downloads, decoded clips, index).
+    pub cache: PathBuf,
+    /// Use the Debian packages.
+    pub debian: bool,
+    /// Debian packages to leave out.
+    pub skip_packages: Vec<String>,
+    /// The user's speech folders.
+    pub speech: Vec<UserFolder>,
+    /// The user's noise folders.
+    pub noise: Vec<UserFolder>,
+    /// The user's SOFA files.
+    pub sofa: Vec<PathBuf>,
+    /// Keep the unpacked packages after decoding (they are removed by default to save disk).
+    pub keep_packages: bool,
+    /// Show progress bars.
+    pub progress: bool,
+}
+
+/// A file that was left out, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Skipped {
+    /// The file.
+    pub file: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// What a `fetch` run did.
+#[derive(Debug, Clone, Default)]
+pub struct FetchReport {
+    /// Packages downloaded in this run.
+    pub downloaded: Vec<String>,
+    /// Packages unpacked in this run.
+    pub extracted: Vec<String>,
+    /// Clips decoded in this run.
+    pub decoded: usize,
+    /// Files skipped in this run (corrupt, empty, silent).
+    pub skipped: Vec<Skipped>,
+    /// Whether the index file changed.
+    pub index_written: bool,
+}
+
+impl FetchReport {
+    /// True when the run changed nothing.
+    pub fn nothing_done(&self) -> bool {
+        self.downloaded.is_empty()
+            && self.extracted.is_empty()
+            && self.decoded == 0
+            && self.skipped.is_empty()
+            && !self.index_written
+    }
+}
+
+/// One decoded clip of a corpus.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManifestClip {
+    /// Decoded clip relative to the cache folder.
+    pub clip: String,
+    /// Original file relative to the corpus folder.
+    pub source: String,
+    /// Duration in seconds.
+    pub duration: f64,
+}
+
+/// The decoded clips of one corpus; written when the corpus is complete.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Corpus name.
+    pub corpus: String,
+    /// Decoded clips, sorted by source.
+    pub clips: Vec<ManifestClip>,
+    /// Files left out.
+    pub skipped: Vec<Skipped>,
+}
+
+/// The default cache folder: `$KB_DATA_CACHE`, else `/work/cache`.
+pub fn default_cache() -> PathBuf {
+    std::env::var_os("KB_DATA_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/work/cache"))
+}
+
+fn bar(progress: bool, len: u64, message: String) -> ProgressBar {
+    if !progress {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:32} [{bar:30}] {pos}/{len} {elapsed_precise} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(message);
+    bar
+}
+
+fn warn(bar: &ProgressBar, file: &str, reason: &str) {
+    bar.suspend(|| eprintln!("warning: skipping {file}: {reason}"));
+}
+
+fn run_command(cmd: &mut Command) -> Result<()> {
+    let line = format!("{cmd:?}");
+    let out = cmd.output().map_err(|e| Error::Command {
+        command: line.clone(),
+        reason: e.to_string(),
+    })?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let tail: Vec<&str> = stderr.lines().rev().take(4).collect();
+    Err(Error::Command {
+        command: line,
+        reason: format!(
+            "{}: {}",
+            out.status,
+            tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+        ),
+    })
+}
+
+fn find_deb(debs: &Path, package: &str) -> Option<PathBuf> {
+    let prefix = format!("{package}_");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(debs)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".deb"))
+        })
+        .collect();
+    found.sort();
+    found.pop()
+}
+
+fn download(
+    debs: &Path,
+    package: &str,
+    report: &mut FetchReport,
+    progress: bool,
+) -> Result<PathBuf> {
+    if let Some(deb) = find_deb(debs, package) {
+        return Ok(deb);
+    }
+    let spinner = bar(progress, 1, format!("download {package}"));
+    let tmp = debs.join(format!(".download-{package}"));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    run_command(
+        Command::new("apt-get")
+            .arg("download")
+            .arg(package)
+            .current_dir(&tmp),
+    )
+    .map_err(|e| Error::Command {
+        command: format!("apt-get download {package}"),
+        reason: format!("{e} (run `apt-get update` once first)"),
+    })?;
+    let deb = find_deb(&tmp, package).ok_or_else(|| Error::Command {
+        command: format!("apt-get download {package}"),
+        reason: "no .deb file appeared".into(),
+    })?;
+    let target = debs.join(deb.file_name().unwrap_or_default());
+    std::fs::rename(&deb, &target).map_err(|e| Error::io(&target, e))?;
+    let _ = std::fs::remove_dir_all(&tmp);
+    spinner.finish_and_clear();
+    report.downloaded.push(package.into());
+    Ok(target)
+}
+
+/// Downloads (if needed) and unpacks (if needed) a package; returns the unpacked tree.
+fn unpack(
+    cache: &Path,
+    package: &str,
+    report: &mut FetchReport,
+    progress: bool,
+) -> Result<PathBuf> {
+    let debs = cache.join("debs");
+    std::fs::create_dir_all(&debs).map_err(|e| Error::io(&debs, e))?;
+    let target = cache.join("pkg").join(package);
+    if target.is_dir() {
+        return Ok(target);
+    }
+    let tmp = cache.join("pkg").join(format!("{package}.part"));
+    for attempt in 0..2 {
+        let deb = download(&debs, package, report, progress)?;
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let spinner = bar(progress, 1, format!("unpack {package}"));
+        let result = run_command(Command::new("dpkg").arg("-x").arg(&deb).arg(&tmp));
+        spinner.finish_and_clear();
+        match result {
+            Ok(()) => {
+                std::fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
+                report.extracted.push(package.into());
+                return Ok(target);
+            }
+            Err(e) if attempt == 0 => {
+                eprintln!(
+                    "warning: {} is damaged ({e}); downloading it again",
+                    deb.display()
+                );
+                std::fs::remove_file(&deb).map_err(|e| Error::io(&deb, e))?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    unreachable!("the loop returns on its second attempt")
+}
+
+/// Audio files under `root` (sorted, relative), hard links and identical copies counted once.
+fn list_audio(root: &Path, wants: &dyn Fn(&Path) -> bool) -> Result<Vec<PathBuf>> {
+    let mut stack = vec![root.to_path_buf()];
+    let mut files = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))? {
+            let path = entry.map_err(|e| Error::io(&dir, e))?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.is_file() && is_audio_file(&path) {
+                let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+                if wants(&rel) {
+                    files.push(rel);
+                }
+            }
+        }
+    }
+    files.sort();
+    let mut seen = HashSet::new();
+    let mut unique = Vec::new();
+    for rel in files {
+        let bytes = std::fs::read(root.join(&rel)).map_err(|e| Error::io(root.join(&rel), e))?;
+        let key = (bytes.len(), stable_hash_bytes(&bytes));
+        if bytes.is_empty() || seen.insert(key) {
+            unique.push(rel);
+        }
+    }
+    Ok(unique)
+}
+
+fn stable_hash_bytes(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Per file: its position, the clip or why it was skipped, and whether it was decoded now.
+type Outcome = (usize, std::result::Result<ManifestClip, Skipped>, bool);
+
+/// Decodes the audio of one corpus into `cache/clips/<corpus>/`, reusing
+/// what an earlier run decoded; returns its manifest.
+pub fn decode_corpus(
+    cache: &Path,
+    corpus: &str,
+    root: &Path,
+    wants: &dyn Fn(&Path) -> bool,
+    report: &mut FetchReport,
+    progress: bool,
+) -> Result<Manifest> {
+    let out_dir = cache.join("clips").join(corpus);
+    let manifest_path = out_dir.join("manifest.json");
+    if let Some(m) = read_manifest(cache, &manifest_path) {
+        return Ok(m);
+    }
+    if !root.is_dir() {
+        return Err(Error::NoAudio {
+            path: root.into(),
+            reason: "not a folder".into(),
+        });
+    }
+    let files = list_audio(root, wants)?;
+    if files.is_empty() {
+        return Err(Error::NoAudio {
+            path: root.into(),
+            reason: "no WAV, FLAC, Ogg or G.722 files".into(),
+        });
+    }
+    std::fs::create_dir_all(&out_dir).map_err(|e| Error::io(&out_dir, e))?;
+    let progress_bar = bar(progress, files.len() as u64, format!("decode {corpus}"));
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Outcome>> = Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
+    let trim_cfg = TrimConfig::default();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(rel) = files.get(i) else { break };
+                let source = root.join(rel);
+                let clip_rel = Path::new("clips")
+                    .join(corpus)
+                    .join(rel)
+                    .with_extension("wav");
+                let clip_path = cache.join(&clip_rel);
+                let mut decoded = false;
+                let outcome = if let Ok(n) = wav::wav_len(&clip_path) {
+                    Ok(n)
+                } else {
+                    decoded = true;
+                    read_mono_16k(&source).and_then(|x| {
+                        let kept = trim(&x, &trim_cfg);
+                        if (kept.len() as f64) < MIN_SECONDS * SAMPLE_RATE as f64 {
+                            return Err(Error::Decode {
+                                path: source.clone(),
+                                reason: format!("silent or shorter than {MIN_SECONDS} s"),
+                            });
+                        }
+                        if let Some(parent) = clip_path.parent() {
+                            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+                        }
+                        wav::write(&clip_path, &[kept], Encoding::Pcm16)?;
+                        Ok(kept.len())
+                    })
+                };
+                let entry = match outcome {
+                    Ok(n) => Ok(ManifestClip {
+                        clip: clip_rel.to_string_lossy().into_owned(),
+                        source: rel.to_string_lossy().into_owned(),
+                        duration: n as f64 / SAMPLE_RATE as f64,
+                    }),
+                    Err(e) => {
+                        let reason = match e {
+                            Error::Decode { reason, .. } => reason,
+                            other => other.to_string(),
+                        };
+                        warn(&progress_bar, &source.display().to_string(), &reason);
+                        Err(Skipped {
+                            file: source.display().to_string(),
+                            reason,
+                        })
+                    }
+                };
+                results
+                    .lock()
+                    .expect("no worker panics while holding the lock")
+                    .push((i, entry, decoded));
+                progress_bar.inc(1);
+            });
+        }
+    });
+    progress_bar.finish_and_clear();
+    let mut results = results.into_inner().expect("workers have finished");
+    results.sort_by_key(|r| r.0);
+    let mut manifest = Manifest {
+        corpus: corpus.into(),
+        clips: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for (_, entry, decoded) in results {
+        match entry {
+            Ok(clip) => {
+                report.decoded += decoded as usize;
+                manifest.clips.push(clip);
+            }
+            Err(s) => {
+                report.skipped.push(s.clone());
+                manifest.skipped.push(s);
+            }
+        }
+    }
+    if manifest.clips.is_empty() {
+        return Err(Error::NoAudio {
+            path: root.into(),
+            reason: format!(
+                "all {} audio files were skipped (corrupt, empty or silent)",
+                manifest.skipped.len()
+            ),
+        });
+    }
+    let text = serde_json::to_string_pretty(&manifest).map_err(|e| Error::Json {
+        path: manifest_path.clone(),
+        reason: e.to_string(),
+    })?;
+    wav::write_bytes(&manifest_path, text.as_bytes())?;
+    Ok(manifest)
+}
+
+/// A complete corpus manifest: it exists, parses, and every clip it lists is there.
+fn read_manifest(cache: &Path, path: &Path) -> Option<Manifest> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let m: Manifest = serde_json::from_str(&text).ok()?;
+    m.clips
+        .iter()
+        .all(|c| cache.join(&c.clip).is_file())
+        .then_some(m)
+}
+
+fn speech_entries(
+    m: &Manifest,
+    language: &str,
+    licence: &str,
+    who: &dyn Fn(&Path) -> (String, crate::Split),
+) -> Vec<SpeechEntry> {
+    m.clips
+        .iter()
+        .map(|c| {
+            let (speaker, split) = who(Path::new(&c.source));
+            SpeechEntry {
+                clip: c.clip.clone(),
+                source: c.source.clone(),
+                corpus: m.corpus.clone(),
+                speaker,
+                language: language.into(),
+                duration: c.duration,
+                licence: licence.into(),
+                split,
+            }
+        })
+        .collect()
+}
+
+fn noise_entries(m: &Manifest, licence: &str, split: Option<crate::Split>) -> Vec<NoiseEntry> {
+    let names: Vec<String> = m.clips.iter().map(|c| c.source.clone()).collect();
+    let splits = split_noise_files(&names);
+    m.clips
+        .iter()
+        .zip(splits)
+        .map(|(c, s)| NoiseEntry {
+            clip: c.clip.clone(),
+            source: c.source.clone(),
+            corpus: m.corpus.clone(),
+            duration: c.duration,
+            licence: licence.into(),
+            split: split.unwrap_or(s),
+        })
+        .collect()
+}
+
+/// Copies a SOFA file into `cache/heads/` after checking that it opens.
+fn install_head(cache: &Path, file: &Path) -> Result<String> {
+    let name = file
+        .file_name()
+        .ok_or_else(|| Error::Invalid(format!("{}: not a file", file.display())))?;
+    let rel = Path::new("heads").join(name);
+    let target = cache.join(&rel);
+    if !target.is_file() {
+        Head::from_sofa(file)?;
+        std::fs::create_dir_all(cache.join("heads"))
+            .map_err(|e| Error::io(cache.join("heads"), e))?;
+        let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
+        wav::write_bytes(&target, &bytes)?;
+    }
+    Ok(rel.to_string_lossy().into_owned())
+}
+
+fn debian_corpus(
+    opts: &FetchOptions,
+    corpus: &DebianCorpus,
+    index: &mut Index,
+    report: &mut FetchReport,
+) -> Result<()> {
+    let cache = &opts.cache;
+    let unpacked = cache.join("pkg").join(corpus.package);
+    let root_of = |tree: &Path| tree.join(corpus.root);
+    if corpus.kind == Kind::Head {
+        let rel = Path::new("heads").join(corpus.files[0]);
+        if !cache.join(&rel).is_file() {
+            let tree = unpack(cache, corpus.package, report, opts.progress)?;
+            install_head(cache, &root_of(&tree).join(corpus.files[0]))?;
+        }
+        index.heads.push(HeadEntry {
+            file: rel.to_string_lossy().into_owned(),
+            corpus: corpus.package.into(),
+            licence: corpus.licence.into(),
+        });
+    } else {
+        let manifest_path = cache
+            .join("clips")
+            .join(corpus.package)
+            .join("manifest.json");
+        let mut manifest = match read_manifest(cache, &manifest_path) {
+            Some(m) => m,
+            None => {
+                let tree = unpack(cache, corpus.package, report, opts.progress)?;
+                decode_corpus(
+                    cache,
+                    corpus.package,
+                    &root_of(&tree),
+                    &|p| corpus.wants(p),
+                    report,
+                    opts.progress,
+                )?
+            }
+        };
+        manifest
+            .clips
+            .retain(|c| corpus.wants(Path::new(&c.source)));
+        match corpus.kind {
+            Kind::Speech => index.speech.extend(speech_entries(
+                &manifest,
+                corpus.language,
+                corpus.licence,
+                &|p| corpus.speaker(p),
+            )),
+            _ => index
+                .noise
+                .extend(noise_entries(&manifest, corpus.licence, None)),
+        }
+    }
+    if !opts.keep_packages && unpacked.is_dir() {
+        std::fs::remove_dir_all(&unpacked).map_err(|e| Error::io(&unpacked, e))?;
+    }
+    Ok(())
+}
+
+/// Runs the whole pipeline and writes `cache/index.json`.
+pub fn fetch(opts: &FetchOptions) -> Result<(Index, FetchReport)> {
+    let cache = &opts.cache;
+    std::fs::create_dir_all(cache).map_err(|e| Error::io(cache, e))?;
+    let mut index = Index::default();
+    let mut report = FetchReport::default();
+    if opts.debian {
+        for corpus in DEBIAN
+            .iter()
+            .filter(|c| !opts.skip_packages.iter().any(|s| s == c.package))
+        {
+            debian_corpus(opts, corpus, &mut index, &mut report)?;
+        }
+    }
+    for folder in &opts.speech {
+        let name = format!(
+            "{}-{:08x}",
+            folder.corpus(),
+            stable_hash(&folder.path.to_string_lossy()) as u32
+        );
+        let m = decode_corpus(
+            cache,
+            &name,
+            &folder.path,
+            &|_| true,
+            &mut report,
+            opts.progress,
+        )?;
+        index
+            .speech
+            .extend(speech_entries(&m, "und", "user-supplied", &|p| {
+                folder.speaker(p)
+            }));
+    }
+    for folder in &opts.noise {
+        let name = format!(
+            "{}-{:08x}",
+            folder.corpus(),
+            stable_hash(&folder.path.to_string_lossy()) as u32
+        );
+        let m = decode_corpus(
+            cache,
+            &name,
+            &folder.path,
+            &|_| true,
+            &mut report,
+            opts.progress,
+        )?;
+        index
+            .noise
+            .extend(noise_entries(&m, "user-supplied", folder.split));
+    }
+    for file in &opts.sofa {
+        let rel = install_head(cache, file)?;
+        index.heads.push(HeadEntry {
+            file: rel,
+            corpus: "user".into(),
+            licence: "user-supplied".into(),
+        });
+    }
+    if index.speech.is_empty() {
+        return Err(Error::NoAudio {
+            path: cache.clone(),
+            reason: "no speech corpus was given".into(),
+        });
+    }
+    report.index_written = index.write(&cache.join(INDEX_FILE))?;
+    Ok((index, report))
+}
