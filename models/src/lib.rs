@@ -16,6 +16,7 @@ pub mod head_maps;
 pub mod joint;
 pub mod linear;
 pub mod lstm;
+pub mod lstm_op;
 pub mod merge;
 pub mod metrics;
 pub mod norm;

@@ -1,9 +1,9 @@
 //! LSTM layers in PyTorch's convention (gates i, f, g, o; both biases added).
 
 use candle_core::{DType, Device, Tensor};
-use candle_nn::{ops::sigmoid, VarBuilder};
+use candle_nn::VarBuilder;
 
-use crate::{error::Result, params::fan_in_uniform};
+use crate::{error::Result, lstm_op::lstm_recurrence, params::fan_in_uniform};
 
 /// Hidden and cell state [N, H] of N independent sequences.
 #[derive(Debug, Clone)]
@@ -65,24 +65,11 @@ impl Lstm {
             .matmul(&self.weight_ih.t()?)?
             .broadcast_add(&(&self.bias_ih + &self.bias_hh)?)?
             .reshape((n, l, h4))?;
-        let w_hh = self.weight_hh.t()?;
-        let mut outputs = Vec::with_capacity(l);
-        for step in 0..l {
-            let pos = if reverse { l - 1 - step } else { step };
-            let gates = (projected.narrow(1, pos, 1)?.squeeze(1)? + state.h.matmul(&w_hh)?)?;
-            let hs = self.hidden;
-            let i = sigmoid(&gates.narrow(1, 0, hs)?)?;
-            let f = sigmoid(&gates.narrow(1, hs, hs)?)?;
-            let g = gates.narrow(1, 2 * hs, hs)?.tanh()?;
-            let o = sigmoid(&gates.narrow(1, 3 * hs, hs)?)?;
-            state.c = ((f * &state.c)? + (i * g)?)?;
-            state.h = (o * state.c.tanh()?)?;
-            outputs.push(state.h.clone());
-        }
-        if reverse {
-            outputs.reverse();
-        }
-        Ok(Tensor::stack(&outputs, 1)?)
+        let (out, h, c) =
+            lstm_recurrence(&projected, &self.weight_hh, &state.h, &state.c, reverse)?;
+        state.h = h;
+        state.c = c;
+        Ok(out)
     }
 }
 

@@ -290,23 +290,36 @@ fn import_infers_the_config_and_writes_a_loadable_weight_file() {
     let out = std::env::temp_dir().join(format!("kb-import-{}.safetensors", std::process::id()));
     kb_models::weights::save(&out, &cfg, &tensors).unwrap();
     let loaded = Weights::load(&out).unwrap();
-    let kb_models::weights::Model::Joint(model) = loaded.model(&Device::Cpu).unwrap() else { panic!("joint expected") };
+    let kb_models::weights::Model::Joint(model) = loaded.model(&Device::Cpu).unwrap() else {
+        panic!("joint expected")
+    };
     let got = model.forward(&src["io.mixture"]).unwrap().small.audio;
     assert!(max_abs_diff(&got, &src["io.small_out"]) <= WAVE_TOL);
 
     // The large model alone, under another prefix, imports as a single TF-GridNet.
     let single: HashMap<String, Tensor> = src
         .iter()
-        .filter_map(|(k, v)| k.strip_prefix("joint.big.").map(|rest| (format!("model.{rest}"), v.clone())))
+        .filter_map(|(k, v)| {
+            k.strip_prefix("joint.big.")
+                .map(|rest| (format!("model.{rest}"), v.clone()))
+        })
         .collect();
     let (cfg, _) = import(&single, &ImportOptions::default()).unwrap();
     assert_eq!(cfg, WeightsConfig::Single(config().large));
 
-    let junk = HashMap::from([("encoder.weight".to_string(), Tensor::zeros(3, DType::F32, &Device::Cpu).unwrap())]);
-    let e = import(&junk, &ImportOptions::default()).unwrap_err().to_string();
+    let junk = HashMap::from([(
+        "encoder.weight".to_string(),
+        Tensor::zeros(3, DType::F32, &Device::Cpu).unwrap(),
+    )]);
+    let e = import(&junk, &ImportOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("tfgridnet.conv.0.weight"), "{e}");
     let text = std::env::temp_dir().join(format!("kb-import-{}.txt", std::process::id()));
     std::fs::write(&text, "not a checkpoint").unwrap();
     let e = read_checkpoint(&text).unwrap_err().to_string();
-    assert!(e.contains("neither safetensors nor a PyTorch checkpoint"), "{e}");
+    assert!(
+        e.contains("neither safetensors nor a PyTorch checkpoint"),
+        "{e}"
+    );
 }
