@@ -41,6 +41,8 @@ pub struct FetchOptions {
     pub noise: Vec<UserFolder>,
     /// The user's SOFA files.
     pub sofa: Vec<PathBuf>,
+    /// Add the MBROLA voices (needs `espeak-ng` installed; skipped with a warning without it).
+    pub mbrola: bool,
     /// Keep the unpacked packages after decoding (they are removed by default to save disk).
     pub keep_packages: bool,
     /// Show progress bars.
@@ -169,6 +171,7 @@ fn find_deb(debs: &Path, package: &str) -> Option<PathBuf> {
 fn download(
     debs: &Path,
     package: &str,
+    apt: &[String],
     report: &mut FetchReport,
     progress: bool,
 ) -> Result<PathBuf> {
@@ -181,6 +184,7 @@ fn download(
     std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
     run_command(
         Command::new("apt-get")
+            .args(apt)
             .arg("download")
             .arg(package)
             .current_dir(&tmp),
@@ -205,6 +209,7 @@ fn download(
 fn unpack(
     cache: &Path,
     package: &str,
+    apt: &[String],
     report: &mut FetchReport,
     progress: bool,
 ) -> Result<PathBuf> {
@@ -216,7 +221,7 @@ fn unpack(
     }
     let tmp = cache.join("pkg").join(format!("{package}.part"));
     for attempt in 0..2 {
-        let deb = download(&debs, package, report, progress)?;
+        let deb = download(&debs, package, apt, report, progress)?;
         let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
         let spinner = bar(progress, 1, format!("unpack {package}"));
@@ -490,7 +495,7 @@ fn debian_corpus(
     if corpus.kind == Kind::Head {
         let rel = Path::new("heads").join(corpus.files[0]);
         if !cache.join(&rel).is_file() {
-            let tree = unpack(cache, corpus.package, report, opts.progress)?;
+            let tree = unpack(cache, corpus.package, &[], report, opts.progress)?;
             install_head(cache, &root_of(&tree).join(corpus.files[0]))?;
         }
         index.heads.push(HeadEntry {
@@ -506,7 +511,7 @@ fn debian_corpus(
         let mut manifest = match read_manifest(cache, &manifest_path) {
             Some(m) => m,
             None => {
-                let tree = unpack(cache, corpus.package, report, opts.progress)?;
+                let tree = unpack(cache, corpus.package, &[], report, opts.progress)?;
                 decode_corpus(
                     cache,
                     corpus.package,
@@ -538,6 +543,90 @@ fn debian_corpus(
     Ok(())
 }
 
+/// apt-get options for a private sources list with Debian's contrib and
+/// non-free components (for `mbrola` and its voices), updated once.
+fn private_apt(cache: &Path) -> Result<Vec<String>> {
+    let dir = cache.join("apt");
+    let lists = dir.join("lists");
+    std::fs::create_dir_all(lists.join("partial")).map_err(|e| Error::io(&lists, e))?;
+    let release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
+    let codename = release
+        .lines()
+        .find_map(|l| l.strip_prefix("VERSION_CODENAME="))
+        .map(|c| c.trim_matches('"').to_string())
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| {
+            Error::Invalid("no VERSION_CODENAME in /etc/os-release: not Debian?".into())
+        })?;
+    let list = dir.join("sources.list");
+    wav::write_bytes(
+        &list,
+        format!(
+            "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian {codename} main contrib non-free\n"
+        )
+        .as_bytes(),
+    )?;
+    let opts = vec![
+        "-o".to_string(),
+        format!("Dir::Etc::SourceList={}", list.display()),
+        "-o".into(),
+        "Dir::Etc::SourceParts=/dev/null".into(),
+        "-o".into(),
+        format!("Dir::State::Lists={}", lists.display()),
+    ];
+    let updated = std::fs::read_dir(&lists)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .any(|e| e.file_name().to_string_lossy().ends_with("Packages"))
+        })
+        .unwrap_or(false);
+    if !updated {
+        run_command(Command::new("apt-get").args(&opts).arg("update"))?;
+    }
+    Ok(opts)
+}
+
+/// The MBROLA talkers: decoded clips, synthesising them first when needed.
+fn mbrola_corpus(opts: &FetchOptions, report: &mut FetchReport) -> Result<Option<Manifest>> {
+    use crate::mbrola::{espeak_data, synthesise, VOICES};
+    let cache = &opts.cache;
+    let manifest_path = cache.join("clips").join("mbrola").join("manifest.json");
+    if let Some(m) = read_manifest(cache, &manifest_path) {
+        return Ok(Some(m));
+    }
+    let Some(data) = espeak_data() else {
+        eprintln!(
+            "warning: espeak-ng not found: skipping the {} MBROLA talkers (apt-get install espeak-ng to add them)",
+            VOICES.len()
+        );
+        return Ok(None);
+    };
+    let apt = private_apt(cache)?;
+    let tools = unpack(cache, "mbrola", &apt, report, opts.progress)?;
+    let mut voices = Vec::new();
+    for v in VOICES {
+        let package = format!("mbrola-{}", v.name);
+        voices.push((v, unpack(cache, &package, &apt, report, opts.progress)?));
+    }
+    let raw = cache.join("mbrola").join("raw");
+    let spinner = bar(opts.progress, 1, "synthesise MBROLA voices".into());
+    synthesise(
+        &data,
+        &voices,
+        &tools.join("usr/bin"),
+        &cache.join("mbrola").join("home"),
+        &raw,
+    )?;
+    spinner.finish_and_clear();
+    let m = decode_corpus(cache, "mbrola", &raw, &|_| true, report, opts.progress)?;
+    if !opts.keep_packages {
+        for tree in std::iter::once(&tools).chain(voices.iter().map(|v| &v.1)) {
+            std::fs::remove_dir_all(tree).map_err(|e| Error::io(tree, e))?;
+        }
+    }
+    Ok(Some(m))
+}
+
 /// Runs the whole pipeline and writes `cache/index.json`.
 pub fn fetch(opts: &FetchOptions) -> Result<(Index, FetchReport)> {
     let cache = &opts.cache;
@@ -550,6 +639,16 @@ pub fn fetch(opts: &FetchOptions) -> Result<(Index, FetchReport)> {
             .filter(|c| !opts.skip_packages.iter().any(|s| s == c.package))
         {
             debian_corpus(opts, corpus, &mut index, &mut report)?;
+        }
+    }
+    if opts.debian && opts.mbrola && !opts.skip_packages.iter().any(|s| s == "mbrola") {
+        if let Some(m) = mbrola_corpus(opts, &mut report)? {
+            index.speech.extend(speech_entries(
+                &m,
+                "en",
+                "MBROLA voice licence (non-commercial, non-military use)",
+                &crate::mbrola::speaker,
+            ));
         }
     }
     for folder in &opts.speech {

@@ -17,6 +17,7 @@ pub mod g722;
 pub mod hrtf;
 pub mod index;
 pub mod layout;
+pub mod mbrola;
 pub mod mixture;
 pub mod pools;
 pub mod render;

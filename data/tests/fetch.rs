@@ -48,6 +48,7 @@ fn options(cache: &Path, speech: &Path, noise: &Path) -> FetchOptions {
             split: Some(Split::Test),
         }],
         sofa: Vec::new(),
+        mbrola: false,
         keep_packages: false,
         progress: false,
     }

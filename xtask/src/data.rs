@@ -62,6 +62,9 @@ struct FetchArgs {
     /// Your SOFA file of head-related impulse responses (repeatable).
     #[arg(long, value_name = "FILE")]
     sofa: Vec<PathBuf>,
+    /// Leave out the MBROLA voices (they need espeak-ng; without it they are skipped with a warning).
+    #[arg(long)]
+    no_mbrola: bool,
     /// Keep the unpacked packages after decoding.
     #[arg(long)]
     keep_packages: bool,
@@ -132,6 +135,7 @@ fn run_fetch(a: &FetchArgs) -> kb_data::Result<()> {
         speech: parse(&a.speech)?,
         noise: parse(&a.noise)?,
         sofa: a.sofa.clone(),
+        mbrola: !a.no_mbrola,
         keep_packages: a.keep_packages,
         progress: true,
     };
