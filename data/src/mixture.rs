@@ -8,6 +8,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use rand::distr::weighted::WeightedIndex;
+use rand::distr::Distribution;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -104,6 +106,58 @@ impl Default for MixConfig {
             level_dbfs: (-35.0, -20.0),
             render: RenderConfig::default(),
         }
+    }
+}
+
+impl MixConfig {
+    /// Checks that every range can be drawn from and rendered.
+    pub fn check(&self) -> Result<()> {
+        let ordered = |(lo, hi): (f64, f64)| lo.is_finite() && hi.is_finite() && lo <= hi;
+        let bad = |what: &str, range: (f64, f64)| {
+            Err(Error::Invalid(format!(
+                "{what} range {range:?} is not allowed"
+            )))
+        };
+        if !(self.seconds.is_finite()
+            && self.seconds * (SAMPLE_RATE as f64) >= 1.0
+            && self.seconds <= 600.0)
+        {
+            return Err(Error::Invalid(format!(
+                "mixture length {} s is not allowed (0 to 600 s)",
+                self.seconds
+            )));
+        }
+        if !(self.enrollment_seconds.is_finite() && self.enrollment_seconds > 0.0) {
+            return Err(Error::Invalid(format!(
+                "enrollment length {} s must be positive",
+                self.enrollment_seconds
+            )));
+        }
+        if !ordered(self.rt60) || self.rt60.0 < 0.05 || self.rt60.1 > 3.0 {
+            return bad("RT60 (0.05 to 3 s)", self.rt60);
+        }
+        if !ordered(self.distance) || self.distance.0 < 0.2 || self.distance.1 > 10.0 {
+            return bad("distance (0.2 to 10 m)", self.distance);
+        }
+        for (what, r) in [
+            ("relative level", self.relative_level_db),
+            ("SNR", self.snr_db),
+            ("level", self.level_dbfs),
+        ] {
+            if !ordered(r) {
+                return bad(what, r);
+            }
+        }
+        let render = &self.render;
+        if !(render.fade > 0.0
+            && render.early >= 0.0
+            && render.mixing >= render.early + render.fade)
+        {
+            return Err(Error::Invalid(format!(
+                "render timing {render:?}: needs fade > 0 and mixing >= early + fade"
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -452,10 +506,21 @@ pub fn draw(
     let head = &pools.heads[rng.random_range(0..pools.heads.len())];
     let (room, listener, yaw) = draw_room(&mut rng, cfg)?;
 
-    // Talkers: distinct speakers, each drawn uniformly, then one of their clips.
+    // Talkers: distinct speakers, drawn with weights growing as the square
+    // root of their recorded time (so the few long real recordings are not
+    // swamped by many short synthetic voices), then one of their clips.
+    let weights: Vec<f64> = speakers
+        .iter()
+        .map(|clips| {
+            let samples: usize = clips.iter().map(|&c| pools.speech[c].samples.len()).sum();
+            (samples as f64).sqrt().max(1.0)
+        })
+        .collect();
+    let talker = WeightedIndex::new(&weights)
+        .map_err(|e| Error::Pool(format!("cannot weight the talkers: {e}")))?;
     let mut chosen_speakers: Vec<usize> = Vec::new();
     while chosen_speakers.len() < task.talkers() {
-        let s = rng.random_range(0..speakers.len());
+        let s = talker.sample(&mut rng);
         if !chosen_speakers.contains(&s) {
             chosen_speakers.push(s);
         }

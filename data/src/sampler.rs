@@ -39,12 +39,7 @@ impl MixtureSampler {
         pools.check()?;
         let selection = Selection::new(&pools, task, split);
         selection.check(task, split)?;
-        if config.seconds * (crate::SAMPLE_RATE as f64) < 1.0 {
-            return Err(crate::Error::Invalid(format!(
-                "mixture length {} s is too short",
-                config.seconds
-            )));
-        }
+        config.check()?;
         Ok(MixtureSampler {
             pools,
             selection,
