@@ -87,7 +87,7 @@ impl JointModel {
         large_window: &Tensor,
         state: &mut JointState,
     ) -> Result<JointOutput> {
-        self.run(small_window, large_window, state, None, None)
+        self.run(small_window, large_window, state, None, [None, None])
     }
 
     fn run(
@@ -95,8 +95,8 @@ impl JointModel {
         small_window: &Tensor,
         large_window: &Tensor,
         state: &mut JointState,
-        small_trace: Option<&mut Trace>,
-        large_trace: Option<&mut Trace>,
+        hint_keep: Option<&Tensor>,
+        [small_trace, large_trace]: [Option<&mut Trace>; 2],
     ) -> Result<JointOutput> {
         if small_window.dims() != large_window.dims() {
             return Err(Error::Input(
@@ -110,6 +110,13 @@ impl JointModel {
             .compress
             .forward(&large.spectrum, &mut state.compress)?;
         let arriving = state.link.push(&hints)?;
+        let arriving = match hint_keep {
+            Some(keep) => {
+                let (b, t) = keep.dims2()?;
+                arriving.broadcast_mul(&keep.reshape((b, t, 1, 1))?)?
+            }
+            None => arriving,
+        };
         let small = self.small.forward_frames_traced(
             small_window,
             Some(&arriving),
@@ -128,6 +135,13 @@ impl JointModel {
         self.forward_traced(mixture, None, None)
     }
 
+    /// [`Self::forward`] where the hint arriving at frame t of example b is
+    /// multiplied by `keep` [B, T] (0 = dropped: the small model sees the zero
+    /// hint a missing hint gets when streaming).
+    pub fn forward_with_hint_keep(&self, mixture: &Tensor, keep: &Tensor) -> Result<JointOutput> {
+        self.whole(mixture, Some(keep), [None, None])
+    }
+
     /// [`Self::forward`], recording the small and the large model's intermediates.
     pub fn forward_traced(
         &self,
@@ -135,10 +149,19 @@ impl JointModel {
         small_trace: Option<&mut Trace>,
         large_trace: Option<&mut Trace>,
     ) -> Result<JointOutput> {
+        self.whole(mixture, None, [small_trace, large_trace])
+    }
+
+    fn whole(
+        &self,
+        mixture: &Tensor,
+        hint_keep: Option<&Tensor>,
+        traces: [Option<&mut Trace>; 2],
+    ) -> Result<JointOutput> {
         let (b, _, n) = mixture.dims3()?;
         let window = pad_utterance(mixture, &self.cfg.small)?;
         let mut state = self.initial_state(b, mixture.device())?;
-        let mut out = self.run(&window, &window, &mut state, small_trace, large_trace)?;
+        let mut out = self.run(&window, &window, &mut state, hint_keep, traces)?;
         out.small.audio = out.small.audio.narrow(3, 0, n)?;
         out.large.audio = out.large.audio.narrow(3, 0, n)?;
         Ok(out)

@@ -27,6 +27,7 @@ pub mod stft;
 pub mod stream_state;
 pub mod tfgridnet;
 pub mod trace;
+pub mod train;
 pub mod weights;
 pub mod window_attention;
 

@@ -103,16 +103,18 @@ impl Stft {
     pub fn analyse(&self, x: &Tensor) -> Result<Tensor> {
         let (b, m, len) = x.dims3()?;
         let t = self.frames_in(len)?;
-        let chunks =
-            x.pad_with_zeros(2, 0, self.chunk - self.pad)?
-                .reshape((b, m, t + 1, self.chunk))?;
+        let chunks = x
+            .contiguous()?
+            .pad_with_zeros(2, 0, self.chunk - self.pad)?
+            .reshape((b, m, t + 1, self.chunk))?;
         let frames = Tensor::cat(
             &[
                 chunks.narrow(2, 0, t)?,
                 chunks.narrow(2, 1, t)?.narrow(3, 0, self.pad)?,
             ],
             3,
-        )?;
+        )?
+        .contiguous()?;
         let re = frames.broadcast_matmul(&self.fwd_re)?;
         let im = frames.broadcast_matmul(&self.fwd_im)?;
         Ok(Tensor::cat(&[re, im], 1)?)

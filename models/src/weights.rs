@@ -52,6 +52,19 @@ pub fn expected_shapes(cfg: &WeightsConfig) -> Result<HashMap<String, Vec<usize>
 
 /// Writes `tensors` and `cfg` to `path`.
 pub fn save(path: &Path, cfg: &WeightsConfig, tensors: &HashMap<String, Tensor>) -> Result<()> {
+    save_with_metadata(
+        path,
+        HashMap::from([(CONFIG_KEY.to_string(), cfg.to_json())]),
+        tensors,
+    )
+}
+
+/// Writes `tensors` as F32 safetensors with string `metadata`.
+pub fn save_with_metadata(
+    path: &Path,
+    metadata: HashMap<String, String>,
+    tensors: &HashMap<String, Tensor>,
+) -> Result<()> {
     let err = |msg: String| Error::Weights {
         path: path.display().to_string(),
         msg,
@@ -72,7 +85,6 @@ pub fn save(path: &Path, cfg: &WeightsConfig, tensors: &HashMap<String, Tensor>)
         })
         .collect::<std::result::Result<Vec<_>, safetensors::SafeTensorError>>()
         .map_err(|e| err(e.to_string()))?;
-    let metadata = HashMap::from([(CONFIG_KEY.to_string(), cfg.to_json())]);
     safetensors::serialize_to_file(views, Some(metadata), path).map_err(|e| err(e.to_string()))
 }
 

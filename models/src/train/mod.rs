@@ -1,0 +1,7 @@
+//! Training: Adam with clipping, the plateau schedule, and checkpointed runs.
+
+pub mod adam;
+pub mod plateau;
+pub mod trainer;
+
+pub use trainer::{StepReport, TrainSettings, Trainer};

@@ -1,0 +1,357 @@
+//! One training run: model, parameters, optimiser, schedule and step counter,
+//! checkpointed together so a run resumes exactly where it stopped.
+
+use std::{collections::HashMap, path::Path};
+
+use candle_core::{DType, Device, Tensor};
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use safetensors::SafeTensors;
+use serde::{Deserialize, Serialize};
+
+use super::{adam::Adam, plateau::Plateau};
+use crate::{
+    config::WeightsConfig,
+    error::{Error, Result},
+    joint::JointModel,
+    metrics::{neg_si_sdr_loss, pit_si_sdr_loss, si_sdr},
+    params::SeededParams,
+    tfgridnet::TfGridNet,
+    weights::{build, save_params, save_with_metadata, Model, Weights},
+};
+
+/// Metadata key of a checkpoint's run state.
+pub const CHECKPOINT_KEY: &str = "knowledge_boost_checkpoint";
+
+/// Optimisation settings (the paper's defaults).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainSettings {
+    /// Initial learning rate.
+    pub lr: f64,
+    /// Examples per step.
+    pub batch: usize,
+    /// Gradient-norm clip.
+    pub clip: f64,
+    /// Evaluations without improvement before the learning rate halves.
+    pub patience: usize,
+    /// Lowest learning rate.
+    pub lr_floor: f64,
+    /// Fraction of frames whose hint is dropped (joint models).
+    pub hint_drop_chunks: f64,
+    /// Fraction of examples that get no hint at all (joint models).
+    pub hint_drop_utterances: f64,
+    /// Seed of the initial weights and of the hint dropout.
+    pub seed: u64,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        Self {
+            lr: 1e-3,
+            batch: 8,
+            clip: 1.0,
+            patience: 4,
+            lr_floor: 1e-6,
+            hint_drop_chunks: 0.0,
+            hint_drop_utterances: 0.0,
+            seed: 0,
+        }
+    }
+}
+
+/// What one step reports.
+#[derive(Debug, Clone, Copy)]
+pub struct StepReport {
+    /// Training loss (negative SI-SDR, permutation-invariant for two sources).
+    pub loss: f32,
+    /// Gradient norm before clipping.
+    pub grad_norm: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct RunState {
+    config: WeightsConfig,
+    settings: TrainSettings,
+    step: u64,
+    adam_t: u64,
+    lr: f64,
+    plateau: Plateau,
+}
+
+/// A model being trained.
+pub struct Trainer {
+    /// Shape of the model.
+    pub config: WeightsConfig,
+    /// Optimisation settings.
+    pub settings: TrainSettings,
+    /// Steps taken.
+    pub step: u64,
+    /// The optimiser.
+    pub adam: Adam,
+    /// The learning-rate schedule.
+    pub plateau: Plateau,
+    params: SeededParams,
+    model: Model,
+}
+
+impl Trainer {
+    /// A fresh run: weights drawn from `settings.seed`.
+    pub fn new(config: WeightsConfig, settings: TrainSettings) -> Result<Self> {
+        let params = SeededParams::new(settings.seed);
+        let model = build(&config, params.var_builder(&Device::Cpu))?;
+        Ok(Self {
+            adam: Adam::new(settings.lr),
+            plateau: Plateau::new(settings.patience, settings.lr_floor),
+            step: 0,
+            config,
+            settings,
+            params,
+            model,
+        })
+    }
+
+    /// Starts a joint run's large model from a pre-trained single model of the same shape.
+    pub fn load_large(&self, pretrained: &Weights) -> Result<()> {
+        let WeightsConfig::Joint(joint) = &self.config else {
+            return Err(Error::Config(
+                "only a joint model has a large model to load".into(),
+            ));
+        };
+        if pretrained.config != WeightsConfig::Single(joint.large.clone()) {
+            return Err(Error::Config(format!(
+                "the pre-trained model {} is not the joint model's large model {}",
+                pretrained.config.to_json(),
+                serde_json::to_string(&joint.large).unwrap_or_default()
+            )));
+        }
+        let data = self
+            .params
+            .varmap()
+            .data()
+            .lock()
+            .expect("parameter map poisoned");
+        for (name, t) in &pretrained.tensors {
+            let var = data
+                .get(&format!("large.{name}"))
+                .ok_or_else(|| Error::Config(format!("no large.{name}")))?;
+            var.set(t)?;
+        }
+        Ok(())
+    }
+
+    /// The trained output [B, S, M, N] for `mixture` [B, M, N] (the small model's for a joint run).
+    pub fn output(&self, mixture: &Tensor, hint_keep: Option<&Tensor>) -> Result<Tensor> {
+        Ok(match (&self.model, hint_keep) {
+            (Model::Single(m), _) => m.forward(mixture, None)?.audio,
+            (Model::Joint(m), Some(keep)) => m.forward_with_hint_keep(mixture, keep)?.small.audio,
+            (Model::Joint(m), None) => m.forward(mixture)?.small.audio,
+        })
+    }
+
+    /// Which hints each example keeps at this step [B, T] (1 kept, 0 dropped),
+    /// drawn from the seed and the step so a resumed run draws the same.
+    pub fn hint_keep(&self, batch: usize, frames: usize) -> Result<Option<Tensor>> {
+        let s = &self.settings;
+        if !matches!(self.model, Model::Joint(_))
+            || (s.hint_drop_chunks <= 0.0 && s.hint_drop_utterances <= 0.0)
+        {
+            return Ok(None);
+        }
+        let mut rng = StdRng::seed_from_u64(s.seed ^ self.step.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let mut keep = Vec::with_capacity(batch * frames);
+        for _ in 0..batch {
+            let whole = rng.random_bool(s.hint_drop_utterances.clamp(0.0, 1.0));
+            for _ in 0..frames {
+                let dropped = whole || rng.random_bool(s.hint_drop_chunks.clamp(0.0, 1.0));
+                keep.push(if dropped { 0f32 } else { 1.0 });
+            }
+        }
+        Ok(Some(Tensor::from_vec(keep, (batch, frames), &Device::Cpu)?))
+    }
+
+    /// Negative SI-SDR of `estimate` against `targets` [B, S, M, N]; permutation-invariant for two sources.
+    pub fn loss(estimate: &Tensor, targets: &Tensor) -> Result<Tensor> {
+        if targets.dim(1)? == 2 {
+            Ok(pit_si_sdr_loss(estimate, targets)?.0)
+        } else {
+            neg_si_sdr_loss(estimate, targets)
+        }
+    }
+
+    /// One optimisation step on a batch: `mixture` [B, M, N], `targets` [B, S, M, N].
+    pub fn train_step(&mut self, mixture: &Tensor, targets: &Tensor) -> Result<StepReport> {
+        let (b, _, n) = mixture.dims3()?;
+        let keep = self.hint_keep(b, n.div_ceil(self.chunk()))?;
+        let loss = Self::loss(&self.output(mixture, keep.as_ref())?, targets)?;
+        let grads = loss.backward()?;
+        let vars: HashMap<String, candle_core::Var> = self
+            .params
+            .varmap()
+            .data()
+            .lock()
+            .expect("parameter map poisoned")
+            .clone();
+        let grad_norm = self.adam.step(&vars, &grads, self.settings.clip)?;
+        self.step += 1;
+        Ok(StepReport {
+            loss: loss.to_scalar::<f32>()?,
+            grad_norm,
+        })
+    }
+
+    fn chunk(&self) -> usize {
+        match &self.config {
+            WeightsConfig::Single(c) => c.chunk,
+            WeightsConfig::Joint(c) => c.small.chunk,
+        }
+    }
+
+    /// SI-SDR improvement in dB of each example (best source assignment, averaged over sources and ears).
+    pub fn si_sdri(&self, mixture: &Tensor, targets: &Tensor) -> Result<Vec<f32>> {
+        let estimate = self.output(mixture, None)?;
+        let s = targets.dim(1)?;
+        let mix = mixture
+            .unsqueeze(1)?
+            .broadcast_as(targets.shape())?
+            .contiguous()?;
+        let base = si_sdr(&mix, targets)?.mean(2)?.mean(1)?;
+        let straight = si_sdr(&estimate, targets)?.mean(2)?.mean(1)?;
+        let best = if s == 2 {
+            let swapped = Tensor::cat(&[targets.narrow(1, 1, 1)?, targets.narrow(1, 0, 1)?], 1)?;
+            let other = si_sdr(&estimate, &swapped)?.mean(2)?.mean(1)?;
+            straight.maximum(&other)?
+        } else {
+            straight
+        };
+        Ok((best - base)?.to_vec1::<f32>()?)
+    }
+
+    /// Records a validation score (higher is better): updates the learning
+    /// rate by the schedule and returns whether it is a new best.
+    pub fn end_evaluation(&mut self, score: f64) -> bool {
+        let (lr, best) = self.plateau.observe(score, self.adam.lr);
+        self.adam.lr = lr;
+        best
+    }
+
+    /// Writes the model alone as a weight file (for eval, the engine and the plugin).
+    pub fn save_weights(&self, path: &Path) -> Result<()> {
+        save_params(path, &self.config, &self.params)
+    }
+
+    /// Writes weights, optimiser moments, step and schedule to `path`.
+    pub fn save_checkpoint(&self, path: &Path) -> Result<()> {
+        let mut tensors = HashMap::new();
+        let data = self
+            .params
+            .varmap()
+            .data()
+            .lock()
+            .expect("parameter map poisoned");
+        for (name, var) in data.iter() {
+            tensors.insert(format!("param.{name}"), var.as_tensor().clone());
+        }
+        for (name, (m, v)) in &self.adam.moments {
+            tensors.insert(format!("adam.m.{name}"), m.clone());
+            tensors.insert(format!("adam.v.{name}"), v.clone());
+        }
+        let state = RunState {
+            config: self.config.clone(),
+            settings: self.settings.clone(),
+            step: self.step,
+            adam_t: self.adam.t,
+            lr: self.adam.lr,
+            plateau: self.plateau,
+        };
+        let json = serde_json::to_string(&state).map_err(|e| Error::Config(e.to_string()))?;
+        let tmp = path.with_extension("partial");
+        save_with_metadata(
+            &tmp,
+            HashMap::from([(CHECKPOINT_KEY.to_string(), json)]),
+            &tensors,
+        )?;
+        std::fs::rename(&tmp, path).map_err(|e| Error::Weights {
+            path: path.display().to_string(),
+            msg: format!("cannot move the checkpoint into place: {e}"),
+        })
+    }
+
+    /// Continues a run from a checkpoint written by [`Self::save_checkpoint`].
+    pub fn resume(path: &Path) -> Result<Self> {
+        let err = |msg: String| Error::Weights {
+            path: path.display().to_string(),
+            msg,
+        };
+        let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
+        let (_, header) = SafeTensors::read_metadata(&bytes)
+            .map_err(|e| err(format!("not a checkpoint: {e}")))?;
+        let json = header
+            .metadata()
+            .as_ref()
+            .and_then(|m| m.get(CHECKPOINT_KEY))
+            .ok_or_else(|| err("no run state in the metadata: not a training checkpoint".into()))?;
+        let state: RunState =
+            serde_json::from_str(json).map_err(|e| err(format!("bad run state: {e}")))?;
+        let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)?;
+        let mut trainer = Self::new(state.config, state.settings)?;
+        {
+            let data = trainer
+                .params
+                .varmap()
+                .data()
+                .lock()
+                .expect("parameter map poisoned");
+            for (name, var) in data.iter() {
+                let t = tensors
+                    .get(&format!("param.{name}"))
+                    .ok_or_else(|| err(format!("missing `param.{name}`")))?;
+                var.set(&t.to_dtype(DType::F32)?)?;
+            }
+            for name in data.keys() {
+                if let (Some(m), Some(v)) = (
+                    tensors.get(&format!("adam.m.{name}")),
+                    tensors.get(&format!("adam.v.{name}")),
+                ) {
+                    trainer
+                        .adam
+                        .moments
+                        .insert(name.clone(), (m.clone(), v.clone()));
+                }
+            }
+        }
+        trainer.step = state.step;
+        trainer.adam.t = state.adam_t;
+        trainer.adam.lr = state.lr;
+        trainer.plateau = state.plateau;
+        Ok(trainer)
+    }
+
+    /// Current values of every parameter, by name.
+    pub fn parameters(&self) -> HashMap<String, Tensor> {
+        let data = self
+            .params
+            .varmap()
+            .data()
+            .lock()
+            .expect("parameter map poisoned");
+        data.iter()
+            .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
+            .collect()
+    }
+
+    /// The single model being trained, if it is one.
+    pub fn single(&self) -> Option<&TfGridNet> {
+        match &self.model {
+            Model::Single(m) => Some(m),
+            Model::Joint(_) => None,
+        }
+    }
+
+    /// The joint model being trained, if it is one.
+    pub fn joint(&self) -> Option<&JointModel> {
+        match &self.model {
+            Model::Joint(m) => Some(m),
+            Model::Single(_) => None,
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! Training runs: an interrupted and resumed run equals an uninterrupted one,
+//! steps reduce the loss, and the schedule halves the learning rate on a plateau.
+
+mod common;
+
+use candle_core::{Device, Tensor};
+use kb_models::{
+    train::{plateau::Plateau, TrainSettings, Trainer},
+    JointConfig, ModelConfig, WeightsConfig,
+};
+
+/// Deterministic batch `step`: two talker-like sources per ear and their sum.
+fn batch(step: u64, b: usize, n: usize) -> (Tensor, Tensor) {
+    let sources: Vec<Tensor> = (0..b)
+        .map(|i| {
+            let seed = step * 100 + i as u64;
+            let s0 = common::test_signal(n, seed);
+            let s1 = (common::test_signal(n, seed + 50).flip(&[2]).unwrap() * 0.7).unwrap();
+            Tensor::cat(&[s0, s1], 0).unwrap()
+        })
+        .collect();
+    let targets = Tensor::stack(&sources, 0).unwrap();
+    (targets.sum(1).unwrap(), targets)
+}
+
+fn run(trainer: &mut Trainer, steps: u64) {
+    for _ in 0..steps {
+        let (mix, targets) = batch(trainer.step, 2, 128 * 8);
+        trainer.train_step(&mix, &targets).unwrap();
+    }
+}
+
+#[test]
+fn resumed_run_equals_uninterrupted_run() {
+    let settings = TrainSettings {
+        batch: 2,
+        hint_drop_chunks: 0.2,
+        hint_drop_utterances: 0.25,
+        seed: 9,
+        ..TrainSettings::default()
+    };
+    let config = WeightsConfig::Joint(JointConfig::tiny(2, 1, 2));
+    let mut straight = Trainer::new(config.clone(), settings.clone()).unwrap();
+    run(&mut straight, 20);
+
+    let mut first = Trainer::new(config, settings).unwrap();
+    run(&mut first, 10);
+    let path = std::env::temp_dir().join(format!("kb-ckpt-{}.safetensors", std::process::id()));
+    first.save_checkpoint(&path).unwrap();
+    drop(first);
+    let mut resumed = Trainer::resume(&path).unwrap();
+    assert_eq!(resumed.step, 10);
+    run(&mut resumed, 10);
+
+    let (a, b) = (straight.parameters(), resumed.parameters());
+    assert_eq!(a.len(), b.len());
+    let mut worst = 0f32;
+    for (name, t) in &a {
+        worst = worst.max(common::max_abs(&(t - &b[name]).unwrap()));
+    }
+    println!("largest parameter difference after 20 steps: {worst:e}");
+    assert!(worst <= 1e-6, "resumed run differs by {worst}");
+    assert_eq!(straight.adam.t, resumed.adam.t);
+}
+
+#[test]
+fn training_steps_reduce_the_loss() {
+    let settings = TrainSettings {
+        batch: 2,
+        lr: 3e-3,
+        ..TrainSettings::default()
+    };
+    let mut trainer = Trainer::new(WeightsConfig::Single(ModelConfig::tiny(2)), settings).unwrap();
+    let (mix, targets) = batch(0, 2, 128 * 8);
+    let first = trainer.train_step(&mix, &targets).unwrap();
+    for _ in 0..40 {
+        trainer.train_step(&mix, &targets).unwrap();
+    }
+    let last = Trainer::loss(&trainer.output(&mix, None).unwrap(), &targets)
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    println!("loss {} -> {last}", first.loss);
+    assert!(
+        last < first.loss - 1.0,
+        "loss went from {} to {last}",
+        first.loss
+    );
+    let improvement = trainer.si_sdri(&mix, &targets).unwrap();
+    assert_eq!(improvement.len(), 2);
+    assert!(improvement.iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn learning_rate_halves_after_four_stale_evaluations() {
+    let mut p = Plateau::new(4, 1e-6);
+    let mut lr = 1e-3;
+    assert_eq!(p.observe(5.0, lr), (lr, true));
+    for i in 0..3 {
+        let (next, best) = p.observe(4.0 - i as f64, lr);
+        assert_eq!((next, best), (lr, false));
+    }
+    lr = p.observe(4.5, lr).0;
+    assert_eq!(lr, 5e-4);
+    assert_eq!(p.observe(6.0, lr), (lr, true));
+    let mut tiny = Plateau::new(1, 1e-6);
+    tiny.observe(1.0, 1e-6);
+    assert_eq!(tiny.observe(0.0, 1.5e-6).0, 1e-6, "never below the floor");
+}
+
+#[test]
+fn a_pretrained_large_model_is_loaded_into_the_joint_run() {
+    let joint = JointConfig::tiny(2, 1, 2);
+    let pretrained =
+        kb_models::weights::Weights::random(WeightsConfig::Single(joint.large.clone()), 77)
+            .unwrap();
+    let trainer = Trainer::new(
+        WeightsConfig::Joint(joint.clone()),
+        TrainSettings::default(),
+    )
+    .unwrap();
+    trainer.load_large(&pretrained).unwrap();
+    let params = trainer.parameters();
+    for (name, t) in &pretrained.tensors {
+        assert_eq!(
+            common::max_abs(&(t - &params[&format!("large.{name}")]).unwrap()),
+            0.0
+        );
+    }
+    let wrong =
+        kb_models::weights::Weights::random(WeightsConfig::Single(joint.small.clone()), 1).unwrap();
+    assert!(trainer.load_large(&wrong).is_err());
+    let _ = Device::Cpu;
+}
