@@ -181,10 +181,10 @@ fn tail_interaural_coherence() {
     assert!(high.abs() < 0.1);
 }
 
-/// The same lateral checks with a measured head: needs a SOFA file, named by
-/// `$KB_DATA_SOFA` (default: Debian's libmysofa1 KEMAR). Run with `--ignored`.
+/// The same lateral checks with a measured head: the SOFA file named by
+/// `$KB_DATA_SOFA`, by default Debian's libmysofa1 KEMAR (installed by the
+/// README's set-up line and by `.ci/run`).
 #[test]
-#[ignore = "needs a SOFA file (apt-get install libmysofa1, or set KB_DATA_SOFA)"]
 fn measured_head_left_source() {
     let path = std::env::var("KB_DATA_SOFA")
         .unwrap_or_else(|_| "/usr/share/libmysofa/MIT_KEMAR_normal_pinna.sofa".into());
