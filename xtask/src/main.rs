@@ -5,6 +5,7 @@ mod bench;
 mod data;
 mod import;
 mod info;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -26,6 +27,8 @@ enum Command {
     Import(import::Args),
     /// Time the real-time engines against their 8 ms budget and against candle.
     Bench(bench::Args),
+    /// Train a model or a joint pair on mixtures drawn on the fly.
+    Train(Box<train::Args>),
 }
 
 #[global_allocator]
@@ -33,9 +36,16 @@ static ALLOCATOR: alloc_counter::Counting = alloc_counter::Counting;
 
 fn main() {
     let cli = Cli::parse();
-    // One thread for candle's kernels unless the user says otherwise: set once, before any tensor op.
+    // candle's thread count, set once before any tensor op: training uses
+    // every core unless told otherwise, everything else one thread.
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        std::env::set_var("RAYON_NUM_THREADS", "1");
+        let threads = match &cli.command {
+            Command::Train(a) => a
+                .threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+            _ => 1,
+        };
+        std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
     }
     let result: Result<(), Box<dyn std::error::Error>> = match cli.command {
         Command::Info(args) => info::run(&args).map_err(Into::into),
@@ -45,6 +55,7 @@ fn main() {
         }
         Command::Bench(args) => bench::run(&args).map_err(Into::into),
         Command::Import(args) => import::run(&args).map_err(Into::into),
+        Command::Train(args) => train::run(&args),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

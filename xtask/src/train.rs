@@ -1,0 +1,343 @@
+//! `cargo xtask train`: trains a single model (SM, MM, LM baselines) or a
+//! joint pair on mixtures drawn on the fly, with validation, checkpoints and
+//! exact resume.
+
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Instant,
+};
+
+use candle_core::{Device, Tensor};
+use indicatif::{ProgressBar, ProgressStyle};
+use kb_data::{
+    fetch::default_cache, index::INDEX_FILE, Mixture, MixtureSampler, Pools, SamplerConfig, Split,
+    Task,
+};
+use kb_models::{
+    train::{TrainSettings, Trainer},
+    weights::Weights,
+    JointConfig, ModelConfig, WeightsConfig,
+};
+use serde::{Deserialize, Serialize};
+
+/// Arguments of `train`; every field can also come from a run file (`--config`), flags win.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Run file (JSON) holding any of the fields below.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Output folder: checkpoint, weights, metrics.
+    #[arg(long)]
+    out: PathBuf,
+    /// Continue the run in `--out` from its checkpoint.
+    #[arg(long)]
+    resume: bool,
+    /// Task: `ss` (separation) or `se` (enhancement).
+    #[arg(long)]
+    task: Option<String>,
+    /// Model: `small`, `medium`, `large` (baselines) or `joint`.
+    #[arg(long)]
+    model: Option<String>,
+    /// Joint: hint delay C in chunks.
+    #[arg(long)]
+    delay: Option<usize>,
+    /// Joint: compression P.
+    #[arg(long)]
+    compression: Option<usize>,
+    /// Joint: pre-trained large model to start from (weights file of `--model large`).
+    #[arg(long)]
+    large_from: Option<PathBuf>,
+    /// Steps to train in total.
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Batch size.
+    #[arg(long)]
+    batch: Option<usize>,
+    /// Learning rate.
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Seconds of audio per example.
+    #[arg(long)]
+    seconds: Option<f64>,
+    /// Steps between validations.
+    #[arg(long)]
+    eval_every: Option<u64>,
+    /// Steps between checkpoints.
+    #[arg(long)]
+    checkpoint_every: Option<u64>,
+    /// Validation mixtures.
+    #[arg(long)]
+    val_count: Option<usize>,
+    /// Joint: fraction of frames whose hint is dropped.
+    #[arg(long)]
+    hint_drop_chunks: Option<f64>,
+    /// Joint: fraction of examples without any hint.
+    #[arg(long)]
+    hint_drop_utterances: Option<f64>,
+    /// Seed of weights, data order and hint dropout.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Data cache made by `cargo xtask data fetch` (default: $KB_DATA_CACHE, else /work/cache).
+    #[arg(long)]
+    cache: Option<PathBuf>,
+    /// Threads for candle (set once at start-up; default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// A run's full description, as stored in `run.json` in the output folder.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct RunFile {
+    /// `ss` or `se`.
+    pub task: String,
+    /// `small`, `medium`, `large` or `joint`.
+    pub model: String,
+    /// Joint hint delay.
+    pub delay: usize,
+    /// Joint compression.
+    pub compression: usize,
+    /// Pre-trained large model for a joint run.
+    pub large_from: Option<PathBuf>,
+    /// Total steps.
+    pub steps: u64,
+    /// Seconds per example.
+    pub seconds: f64,
+    /// Steps between validations.
+    pub eval_every: u64,
+    /// Steps between checkpoints.
+    pub checkpoint_every: u64,
+    /// Validation mixtures.
+    pub val_count: usize,
+    /// Optimisation settings.
+    pub settings: TrainSettings,
+}
+
+impl Default for RunFile {
+    fn default() -> Self {
+        Self {
+            task: "ss".into(),
+            model: "small".into(),
+            delay: 1,
+            compression: 2,
+            large_from: None,
+            steps: 20_000,
+            seconds: 2.0,
+            eval_every: 500,
+            checkpoint_every: 100,
+            val_count: 64,
+            settings: TrainSettings::default(),
+        }
+    }
+}
+
+impl RunFile {
+    fn from_args(args: &Args) -> Result<Self, String> {
+        let mut run: RunFile = match &args.config {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| format!("cannot read run file {}: {e}", p.display()))?;
+                serde_json::from_str(&text)
+                    .map_err(|e| format!("bad run file {}: {e}", p.display()))?
+            }
+            None => RunFile::default(),
+        };
+        macro_rules! take {
+            ($($field:ident),*) => { $(if let Some(v) = &args.$field { run.$field = v.clone(); })* };
+        }
+        take!(
+            task,
+            model,
+            delay,
+            compression,
+            steps,
+            seconds,
+            eval_every,
+            checkpoint_every,
+            val_count
+        );
+        if args.large_from.is_some() {
+            run.large_from = args.large_from.clone();
+        }
+        let s = &mut run.settings;
+        if let Some(v) = args.batch {
+            s.batch = v;
+        }
+        if let Some(v) = args.lr {
+            s.lr = v;
+        }
+        if let Some(v) = args.hint_drop_chunks {
+            s.hint_drop_chunks = v;
+        }
+        if let Some(v) = args.hint_drop_utterances {
+            s.hint_drop_utterances = v;
+        }
+        if let Some(v) = args.seed {
+            s.seed = v;
+        }
+        Ok(run)
+    }
+
+    fn task(&self) -> Result<Task, String> {
+        match self.task.as_str() {
+            "ss" => Ok(Task::Ss),
+            "se" => Ok(Task::Se),
+            other => Err(format!("task `{other}`: training supports `ss` and `se`")),
+        }
+    }
+
+    /// The model configuration this run trains.
+    pub fn weights_config(&self) -> Result<WeightsConfig, String> {
+        let sources = if self.task()? == Task::Ss { 2 } else { 1 };
+        Ok(match self.model.as_str() {
+            "joint" => {
+                WeightsConfig::Joint(JointConfig::paper(sources, self.delay, self.compression))
+            }
+            name => WeightsConfig::Single(
+                ModelConfig::by_name(name, sources).map_err(|e| e.to_string())?,
+            ),
+        })
+    }
+}
+
+/// Stacks mixtures into `([B, M, N], [B, S, M, N])`.
+fn to_batch(mixtures: &[Mixture]) -> candle_core::Result<(Tensor, Tensor)> {
+    let b = mixtures.len();
+    let (m, n) = (mixtures[0].mixture.len(), mixtures[0].mixture[0].len());
+    let s = mixtures[0].sources.len();
+    let mix: Vec<f32> = mixtures.iter().flat_map(|x| x.mixture.concat()).collect();
+    let src: Vec<f32> = mixtures
+        .iter()
+        .flat_map(|x| x.sources.iter().flat_map(|e| e.concat()))
+        .collect();
+    Ok((
+        Tensor::from_vec(mix, (b, m, n), &Device::Cpu)?,
+        Tensor::from_vec(src, (b, s, m, n), &Device::Cpu)?,
+    ))
+}
+
+fn load_pools(cache: &Path) -> Result<Arc<Pools>, String> {
+    let index = cache.join(INDEX_FILE);
+    if !index.exists() {
+        return Err(format!(
+            "no data cache at {}: run `cargo xtask data fetch` first (or pass --cache DIR)",
+            cache.display()
+        ));
+    }
+    Pools::load(&index, &[Split::Train, Split::Validation], &[])
+        .map(Arc::new)
+        .map_err(|e| format!("cannot load the data cache {}: {e}", cache.display()))
+}
+
+/// Trains as the arguments say.
+pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(&args.out)?;
+    let checkpoint = args.out.join("checkpoint.safetensors");
+    let run_path = args.out.join("run.json");
+    let run = if args.resume {
+        let text = std::fs::read_to_string(&run_path)
+            .map_err(|e| format!("--resume: no run in {}: {e}", args.out.display()))?;
+        let mut run = serde_json::from_str::<RunFile>(&text)?;
+        if let Some(steps) = args.steps {
+            run.steps = steps;
+        }
+        run
+    } else {
+        RunFile::from_args(args)?
+    };
+    let task = run.task()?;
+    let pools = load_pools(&args.cache.clone().unwrap_or_else(default_cache))?;
+    let mix_cfg = SamplerConfig {
+        seconds: run.seconds,
+        ..SamplerConfig::default()
+    };
+    let train = MixtureSampler::with_config(
+        pools.clone(),
+        task,
+        Split::Train,
+        run.settings.seed,
+        mix_cfg,
+    )?;
+    let validation = MixtureSampler::with_config(pools, task, Split::Validation, 1_000, mix_cfg)?;
+
+    let mut trainer = if args.resume {
+        Trainer::resume(&checkpoint)?
+    } else {
+        let t = Trainer::new(run.weights_config()?, run.settings.clone())?;
+        if let Some(path) = &run.large_from {
+            t.load_large(&Weights::load(path)?)?;
+        }
+        std::fs::write(&run_path, serde_json::to_string_pretty(&run)?)?;
+        t
+    };
+    let (val_mix, val_targets) = to_batch(
+        &(0..run.val_count as u64)
+            .map(|i| validation.get(i))
+            .collect::<Vec<_>>(),
+    )?;
+    let metrics_path = args.out.join("metrics.csv");
+    if !metrics_path.exists() {
+        std::fs::write(
+            &metrics_path,
+            "step,lr,train_loss,val_si_sdri_db,audio_s_per_s\n",
+        )?;
+    }
+
+    let bar = ProgressBar::new(run.steps);
+    bar.set_style(ProgressStyle::with_template(
+        "{bar:30} {pos}/{len} steps  {msg}  eta {eta}",
+    )?);
+    bar.set_position(trainer.step);
+    let b = run.settings.batch as u64;
+    let (mut loss_sum, mut loss_n, mut audio_s, start) = (0f64, 0u64, 0f64, Instant::now());
+    while trainer.step < run.steps {
+        let first = trainer.step * b;
+        let batch: Vec<Mixture> = (first..first + b).map(|i| train.get(i)).collect();
+        let (mix, targets) = to_batch(&batch)?;
+        let report = trainer.train_step(&mix, &targets)?;
+        loss_sum += report.loss as f64;
+        loss_n += 1;
+        audio_s += run.seconds * b as f64;
+        let speed = audio_s / start.elapsed().as_secs_f64();
+        bar.set_position(trainer.step);
+        bar.set_message(format!(
+            "loss {:.2}  lr {:.1e}  {speed:.2} audio-s/s",
+            report.loss, trainer.adam.lr
+        ));
+        if trainer.step % run.eval_every == 0 || trainer.step == run.steps {
+            let si_sdri = trainer.si_sdri(&val_mix, &val_targets)?;
+            let mean = si_sdri.iter().map(|v| *v as f64).sum::<f64>() / si_sdri.len() as f64;
+            let lr = trainer.adam.lr;
+            if trainer.end_evaluation(mean) {
+                trainer.save_weights(&args.out.join("best.safetensors"))?;
+            }
+            let mut csv = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&metrics_path)?;
+            writeln!(
+                csv,
+                "{},{lr:e},{:.4},{mean:.4},{speed:.3}",
+                trainer.step,
+                loss_sum / loss_n.max(1) as f64
+            )?;
+            bar.println(format!(
+                "step {}: validation SI-SDRi {mean:.2} dB",
+                trainer.step
+            ));
+            (loss_sum, loss_n) = (0.0, 0);
+        }
+        if trainer.step % run.checkpoint_every == 0 || trainer.step == run.steps {
+            trainer.save_checkpoint(&checkpoint)?;
+        }
+    }
+    trainer.save_weights(&args.out.join("last.safetensors"))?;
+    bar.finish();
+    println!(
+        "trained {} steps; weights in {}",
+        trainer.step,
+        args.out.display()
+    );
+    Ok(())
+}
