@@ -4,6 +4,8 @@
 //! from a generator keyed by the seed and the variable's name: the same seed
 //! gives the same model whatever order the layers are built in.
 
+use std::collections::HashMap;
+
 use candle_core::{DType, Device, Shape, Tensor, Var};
 use candle_nn::{var_builder::SimpleBackend, Init, VarBuilder, VarMap};
 use rand::{rngs::StdRng, Rng, SeedableRng};
@@ -28,6 +30,19 @@ impl SeededParams {
     /// The underlying variables (trainable with candle's optimisers).
     pub fn varmap(&self) -> &VarMap {
         &self.map
+    }
+
+    /// The variables by name (the map stays locked while the guard lives).
+    pub fn vars(&self) -> std::sync::MutexGuard<'_, HashMap<String, Var>> {
+        self.map.data().lock().expect("parameter map poisoned")
+    }
+
+    /// Every variable's current tensor by name (sharing storage with the variables).
+    pub fn tensors(&self) -> HashMap<String, Tensor> {
+        self.vars()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
+            .collect()
     }
 
     /// A builder that creates missing variables from the seed.

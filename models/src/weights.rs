@@ -39,11 +39,7 @@ pub fn build(cfg: &WeightsConfig, vb: VarBuilder) -> Result<Model> {
 pub fn expected_shapes(cfg: &WeightsConfig) -> Result<HashMap<String, Vec<usize>>> {
     let params = SeededParams::new(0);
     build(cfg, params.var_builder(&Device::Cpu))?;
-    let data = params
-        .varmap()
-        .data()
-        .lock()
-        .expect("parameter map poisoned");
+    let data = params.vars();
     Ok(data
         .iter()
         .map(|(k, v)| (k.clone(), v.dims().to_vec()))
@@ -90,16 +86,7 @@ pub fn save_with_metadata(
 
 /// Writes every variable of `params` with `cfg`.
 pub fn save_params(path: &Path, cfg: &WeightsConfig, params: &SeededParams) -> Result<()> {
-    let data = params
-        .varmap()
-        .data()
-        .lock()
-        .expect("parameter map poisoned");
-    let tensors = data
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
-        .collect();
-    save(path, cfg, &tensors)
+    save(path, cfg, &params.tensors())
 }
 
 /// A weight file's configuration and tensors, checked against each other.
@@ -181,14 +168,10 @@ impl Weights {
 
     /// The current values of every variable of `params`, a model of `config`.
     pub fn from_params(config: WeightsConfig, params: &SeededParams) -> Result<Self> {
-        let data = params
-            .varmap()
-            .data()
-            .lock()
-            .expect("parameter map poisoned");
-        let tensors = data
-            .iter()
-            .map(|(k, v)| Ok((k.clone(), v.as_tensor().copy()?)))
+        let tensors = params
+            .tensors()
+            .into_iter()
+            .map(|(k, v)| Ok((k, v.copy()?)))
             .collect::<Result<HashMap<_, _>>>()?;
         Ok(Self { config, tensors })
     }
@@ -231,11 +214,7 @@ impl Weights {
 
     /// Copies the tensors into the variables of `params` (for training on from a checkpoint).
     pub fn copy_into(&self, params: &SeededParams) -> Result<()> {
-        let data = params
-            .varmap()
-            .data()
-            .lock()
-            .expect("parameter map poisoned");
+        let data = params.vars();
         for (name, var) in data.iter() {
             let t = self.tensors.get(name).ok_or_else(|| Error::Weights {
                 path: "checkpoint".into(),

@@ -24,7 +24,7 @@ fn small_loss_reaches_every_parameter_of_both_models() {
     .unwrap();
     let (loss, _) = pit_si_sdr_loss(&out.small.audio, &target).unwrap();
     let grads = loss.backward().unwrap();
-    let data = params.varmap().data().lock().unwrap();
+    let data = params.vars();
     let mut without = Vec::new();
     for (name, var) in data.iter() {
         let g = grads

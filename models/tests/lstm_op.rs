@@ -1,6 +1,8 @@
 //! The fused LSTM recurrence against a step-by-step candle LSTM (values and
 //! gradients) and against finite differences.
 
+mod common;
+
 use candle_core::{Device, Tensor, Var, D};
 use candle_nn::ops::sigmoid;
 use kb_models::lstm_op::lstm_recurrence;
@@ -56,16 +58,7 @@ fn loss(out: &Tensor, h: &Tensor, c: &Tensor, weights: &Tensor) -> Tensor {
 }
 
 fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-    (a - b)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap()
+    common::max_abs(&(a - b).unwrap())
 }
 
 #[test]

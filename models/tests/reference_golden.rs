@@ -3,6 +3,8 @@
 //! (2e-5 on waveforms, 2e-4 on embeddings), and on a mismatch the first
 //! intermediate (`dbg.*`) that diverges is named.
 
+mod common;
+
 use std::{collections::HashMap, path::PathBuf};
 
 use candle_core::{DType, Device, Tensor};
@@ -42,16 +44,7 @@ fn model(ours: &HashMap<String, Tensor>) -> JointModel {
 
 fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
     assert_eq!(a.dims(), b.dims(), "shapes differ");
-    (a - b)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap()
+    common::max_abs(&(a - b).unwrap())
 }
 
 /// Our intermediate `name` over the first 16 frames, in the reference's layout.

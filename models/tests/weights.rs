@@ -2,8 +2,6 @@
 
 mod common;
 
-use std::collections::HashMap;
-
 use candle_core::{Device, Tensor};
 use kb_models::{
     weights::{save, save_params, Model, Weights},
@@ -14,13 +12,6 @@ fn tmp(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("kb-weights-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
-}
-
-fn tensors_of(params: &SeededParams) -> HashMap<String, Tensor> {
-    let data = params.varmap().data().lock().unwrap();
-    data.iter()
-        .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
-        .collect()
 }
 
 fn error_of(r: kb_models::Result<Weights>) -> String {
@@ -56,7 +47,7 @@ fn bad_files_are_refused_with_the_reason() {
     let wcfg = WeightsConfig::Single(cfg.clone());
     let params = SeededParams::new(5);
     TfGridNet::new(params.var_builder(&Device::Cpu), &cfg).unwrap();
-    let good = tensors_of(&params);
+    let good = params.tensors();
 
     let mut missing = good.clone();
     missing.remove("blocks.1.inter_rnn.weight_hh");

@@ -124,12 +124,7 @@ impl Trainer {
                 serde_json::to_string(&joint.large).unwrap_or_default()
             )));
         }
-        let data = self
-            .params
-            .varmap()
-            .data()
-            .lock()
-            .expect("parameter map poisoned");
+        let data = self.params.vars();
         for (name, t) in &pretrained.tensors {
             let var = data
                 .get(&format!("large.{name}"))
@@ -184,13 +179,7 @@ impl Trainer {
         let keep = self.hint_keep(b, n.div_ceil(self.chunk()))?;
         let loss = Self::loss(&self.output(mixture, keep.as_ref())?, targets)?;
         let grads = loss.backward()?;
-        let vars: HashMap<String, candle_core::Var> = self
-            .params
-            .varmap()
-            .data()
-            .lock()
-            .expect("parameter map poisoned")
-            .clone();
+        let vars = self.params.vars().clone();
         let grad_norm = self.adam.step(&vars, &grads, self.settings.clip)?;
         self.step += 1;
         Ok(StepReport {
@@ -241,16 +230,12 @@ impl Trainer {
 
     /// Writes weights, optimiser moments, step and schedule to `path`.
     pub fn save_checkpoint(&self, path: &Path) -> Result<()> {
-        let mut tensors = HashMap::new();
-        let data = self
+        let mut tensors: HashMap<String, Tensor> = self
             .params
-            .varmap()
-            .data()
-            .lock()
-            .expect("parameter map poisoned");
-        for (name, var) in data.iter() {
-            tensors.insert(format!("param.{name}"), var.as_tensor().clone());
-        }
+            .tensors()
+            .into_iter()
+            .map(|(k, v)| (format!("param.{k}"), v))
+            .collect();
         for (name, (m, v)) in &self.adam.moments {
             tensors.insert(format!("adam.m.{name}"), m.clone());
             tensors.insert(format!("adam.v.{name}"), v.clone());
@@ -295,12 +280,7 @@ impl Trainer {
         let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)?;
         let mut trainer = Self::new(state.config, state.settings)?;
         {
-            let data = trainer
-                .params
-                .varmap()
-                .data()
-                .lock()
-                .expect("parameter map poisoned");
+            let data = trainer.params.vars();
             for (name, var) in data.iter() {
                 let t = tensors
                     .get(&format!("param.{name}"))
@@ -328,15 +308,7 @@ impl Trainer {
 
     /// Current values of every parameter, by name.
     pub fn parameters(&self) -> HashMap<String, Tensor> {
-        let data = self
-            .params
-            .varmap()
-            .data()
-            .lock()
-            .expect("parameter map poisoned");
-        data.iter()
-            .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
-            .collect()
+        self.params.tensors()
     }
 
     /// The single model being trained, if it is one.
