@@ -1,10 +1,216 @@
-//! knowledge-boost audio plugin (CLAP and VST3). The nice-plug plugin, its
-//! threads and editor are built on the model crate's streaming engines.
+//! knowledge-boost audio plugin (CLAP and VST3): a small TF-GridNet on the audio
+//! thread, boosted by late hints from a large one on a background thread.
+
+pub mod background;
+pub mod chunker;
+pub mod hint_link;
+pub mod models;
+pub mod offline;
+pub mod params;
+pub mod path;
+pub mod rate;
+pub mod telemetry;
+
+use std::{num::NonZeroU32, sync::Arc};
+
+use nice_plug::prelude::*;
+
+use crate::{
+    models::ModelRequest,
+    params::KbParams,
+    path::{AudioPath, Controls, PathConfig},
+    telemetry::Telemetry,
+};
 
 /// The bundle name the plugin is built and installed under.
 pub const BUNDLE_NAME: &str = "knowledge_boost";
+
+/// Test-only environment variable: when set at activation, the large model's thread never sends a hint.
+pub const STALL_ENV: &str = "KNOWLEDGE_BOOST_TEST_STALL";
 
 /// Latency of the models in 16 kHz samples, before resampling.
 pub fn model_latency_samples() -> usize {
     kb_models::ModelConfig::small(2).latency_samples()
 }
+
+/// The plugin.
+pub struct KnowledgeBoost {
+    params: Arc<KbParams>,
+    request: Arc<ModelRequest>,
+    telemetry: Arc<Telemetry>,
+    path: Option<AudioPath>,
+    scratch: Vec<f32>,
+}
+
+impl Default for KnowledgeBoost {
+    fn default() -> Self {
+        let params = Arc::new(KbParams::default());
+        let request = Arc::new(ModelRequest {
+            mode: Default::default(),
+            overrides: params.weights.clone(),
+        });
+        Self {
+            params,
+            request,
+            telemetry: Arc::new(Telemetry::default()),
+            path: None,
+            scratch: Vec::new(),
+        }
+    }
+}
+
+impl KnowledgeBoost {
+    /// The figures the editor shows.
+    pub fn telemetry(&self) -> Arc<Telemetry> {
+        self.telemetry.clone()
+    }
+
+    fn controls(&self) -> Controls {
+        Controls {
+            mode: self.params.mode.value(),
+            boost: self.params.boost.value(),
+            mix: self.params.mix.value(),
+            gain: util::db_to_gain(self.params.gain.value()),
+            bypass: self.params.bypass.value(),
+        }
+    }
+}
+
+const STEREO: Option<NonZeroU32> = NonZeroU32::new(2);
+
+impl Plugin for KnowledgeBoost {
+    const NAME: &'static str = "Knowledge Boost";
+    const VENDOR: &'static str = "knowledge-boost";
+    const URL: &'static str = "https://github.com/knowledge-boost/knowledge-boost";
+    const EMAIL: &'static str = "knowledge-boost@example.org";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[AudioIOLayout {
+        main_input_channels: STEREO,
+        main_output_channels: STEREO,
+        aux_input_ports: &[],
+        aux_output_ports: &[new_nonzero_u32(2)],
+        names: PortNames {
+            layout: Some("Binaural"),
+            main_input: Some("Mixture"),
+            main_output: Some("Talker 1"),
+            aux_inputs: &[],
+            aux_outputs: &["Talker 2"],
+        },
+    }];
+
+    type SysExMessage = ();
+    type BackgroundTask = ();
+    type Editor = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn activate(
+        &mut self,
+        _layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        self.path = None;
+        self.request.mode.store(
+            self.params.mode.value() as u8,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        let cfg = PathConfig {
+            host_rate: f64::from(buffer_config.sample_rate),
+            wait_for_hints: buffer_config.process_mode == ProcessMode::Offline,
+            stall_background: std::env::var_os(STALL_ENV).is_some(),
+            delay_override: None,
+        };
+        match AudioPath::new(&cfg, self.request.clone(), self.telemetry.clone()) {
+            Ok(path) => {
+                context.set_latency_samples(path.latency() as u32);
+                self.path = Some(path);
+                self.scratch = vec![0.0; 2 * buffer_config.max_buffer_size.max(1) as usize];
+                true
+            }
+            Err(e) => {
+                self.telemetry.set_message(e);
+                false
+            }
+        }
+    }
+
+    fn reset(&mut self) {
+        if let Some(p) = self.path.as_mut() {
+            p.reset();
+        }
+    }
+
+    fn deactivate(&mut self) {
+        self.path = None;
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        aux: &mut AuxiliaryBuffers,
+        _context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        let controls = self.controls();
+        let Some(path) = self.path.as_mut() else {
+            return ProcessStatus::Error("not activated");
+        };
+        let block = self.scratch.len() / 2;
+        let (in_l, in_r) = self.scratch.split_at_mut(block);
+        let main = buffer.as_slice();
+        let Some(aux_out) = aux.outputs.get_mut(0) else {
+            return ProcessStatus::Error("the auxiliary output is missing");
+        };
+        let aux = aux_out.as_slice();
+        if main.len() < 2 || aux.len() < 2 {
+            return ProcessStatus::Error("the plugin needs stereo buses");
+        }
+        let n = main[0].len();
+        let mut pos = 0;
+        while pos < n {
+            let len = block.min(n - pos);
+            let r = pos..pos + len;
+            in_l[..len].copy_from_slice(&main[0][r.clone()]);
+            in_r[..len].copy_from_slice(&main[1][r.clone()]);
+            let (m0, m1) = main.split_at_mut(1);
+            let (a0, a1) = aux.split_at_mut(1);
+            path.process(
+                [&in_l[..len], &in_r[..len]],
+                [
+                    &mut m0[0][r.clone()],
+                    &mut m1[0][r.clone()],
+                    &mut a0[0][r.clone()],
+                    &mut a1[0][r],
+                ],
+                &controls,
+            );
+            pos += len;
+        }
+        ProcessStatus::Normal
+    }
+}
+
+impl ClapPlugin for KnowledgeBoost {
+    const CLAP_ID: &'static str = "org.knowledge-boost.knowledge-boost";
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("Low-latency speech separation and enhancement with knowledge boosting");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::AudioEffect,
+        ClapFeature::Stereo,
+        ClapFeature::Restoration,
+    ];
+}
+
+impl Vst3Plugin for KnowledgeBoost {
+    const VST3_CLASS_ID: [u8; 16] = *b"KnowledgeBoostKB";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Fx, Vst3SubCategory::Restoration];
+}
+
+nice_export_clap!(KnowledgeBoost);
+nice_export_vst3!(KnowledgeBoost);

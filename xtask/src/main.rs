@@ -5,6 +5,7 @@ mod bench;
 mod data;
 mod import;
 mod info;
+mod process;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -29,12 +30,25 @@ enum Command {
     Bench(bench::Args),
     /// Train a model or a joint pair on mixtures drawn on the fly.
     Train(Box<train::Args>),
+    /// Run the plugin's audio path over a binaural WAV, one WAV per output bus.
+    Process(process::Args),
 }
 
 #[global_allocator]
 static ALLOCATOR: alloc_counter::Counting = alloc_counter::Counting;
 
 fn main() {
+    // `bundle` (and `bundle-universal`) belong to nice-plug's bundler, before clap sees the arguments.
+    if std::env::args()
+        .nth(1)
+        .is_some_and(|c| c.starts_with("bundle"))
+    {
+        if let Err(e) = nice_plug_xtask::main() {
+            eprintln!("error: {e:#}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let cli = Cli::parse();
     // candle's thread count, set once before any tensor op: training uses
     // every core unless told otherwise, everything else one thread.
@@ -55,6 +69,7 @@ fn main() {
         }
         Command::Bench(args) => bench::run(&args).map_err(Into::into),
         Command::Import(args) => import::run(&args).map_err(Into::into),
+        Command::Process(args) => process::run(&args).map_err(Into::into),
         Command::Train(args) => train::run(&args),
     };
     if let Err(e) = result {

@@ -1,0 +1,184 @@
+//! The large engine's thread: started on activation, stopped and joined on
+//! deactivation and drop. It also loads and warms models when the mode or a
+//! user weight file changes, and hands the new small engine to the audio thread.
+
+use std::{
+    sync::{
+        atomic::{AtomicBool, Ordering::Relaxed},
+        Arc,
+    },
+    thread::JoinHandle,
+    time::{Duration, Instant},
+};
+
+use crossbeam_channel::RecvTimeoutError;
+use kb_models::engine::{HintFrame, LargeEngine};
+
+use crate::{
+    hint_link::{BackLink, HintMsg, Slot},
+    models::{self, Mode, ModelRequest},
+    telemetry::{Telemetry, CHUNK_BUDGET_US},
+};
+
+/// Which model the thread has installed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installed {
+    /// Generation handed to the audio thread with the small engine.
+    pub gen: u32,
+    /// Mode of the model.
+    pub mode: Mode,
+    /// User weight file it came from, if any.
+    pub user_file: Option<String>,
+}
+
+/// Everything the thread starts with.
+#[derive(Debug)]
+pub struct Start {
+    /// The thread's end of the link.
+    pub link: BackLink,
+    /// The large engine of the installed pair (None: no model).
+    pub large: Option<LargeEngine>,
+    /// What is installed.
+    pub installed: Installed,
+    /// Requests from the audio and main threads.
+    pub request: Arc<ModelRequest>,
+    /// Where to publish figures.
+    pub telemetry: Arc<Telemetry>,
+    /// Test-only switch: never compute a hint (the thread stalls).
+    pub stall: bool,
+}
+
+/// Handle to the running thread.
+#[derive(Debug)]
+pub struct Background {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Background {
+    /// Spawns the thread.
+    pub fn start(start: Start) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("knowledge-boost large model".into())
+            .spawn(move || run(start, &flag))?;
+        Ok(Self {
+            stop,
+            handle: Some(handle),
+        })
+    }
+
+    /// Asks the thread to stop and joins it.
+    pub fn stop(&mut self) {
+        self.stop.store(true, Relaxed);
+        if let Some(h) = self.handle.take() {
+            // A panic on that thread has already been reported; nothing is left to clean up.
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn run(start: Start, stop: &AtomicBool) {
+    let Start {
+        link,
+        mut large,
+        mut installed,
+        request,
+        telemetry,
+        stall,
+    } = start;
+    let mut pending: Option<Box<Slot>> = None;
+    let mut spare: Option<Box<HintMsg>> = None;
+    let mut scratch = large.as_ref().map(|l| HintFrame::new(l.config()));
+    let mut stream = None;
+    while !stop.load(Relaxed) {
+        while link.retired_rx.try_recv().is_ok() {}
+        let mode = Mode::from_u8(request.mode.load(Relaxed));
+        let user_file = request.overrides.read().get(mode).map(str::to_owned);
+        if mode != installed.mode || user_file != installed.user_file {
+            let loaded = models::load(mode, user_file.as_deref());
+            telemetry.set_message(loaded.message);
+            telemetry.no_model.store(loaded.pair.is_none(), Relaxed);
+            installed = Installed {
+                gen: installed.gen.wrapping_add(1),
+                mode,
+                user_file,
+            };
+            let (small, delay) = match loaded.pair {
+                Some(p) => {
+                    let delay = p.small.config().delay as u64;
+                    scratch = Some(HintFrame::new(p.large.config()));
+                    large = Some(p.large);
+                    (Some(p.small), delay)
+                }
+                None => {
+                    large = None;
+                    (None, 0)
+                }
+            };
+            pending = Some(Box::new(Slot {
+                gen: installed.gen,
+                small,
+                delay,
+                mode: mode as u8,
+            }));
+            stream = None;
+        }
+        if let Some(s) = pending.take() {
+            if let Err(e) = link.slot_tx.try_send(s) {
+                pending = Some(e.into_inner());
+            }
+        }
+        if stall {
+            std::thread::sleep(Duration::from_millis(1));
+            continue;
+        }
+        let msg = match link.chunk_rx.recv_timeout(Duration::from_millis(1)) {
+            Ok(m) => m,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        if let (Some(engine), Some(scratch)) = (large.as_mut(), scratch.as_mut()) {
+            if msg.tag.gen == installed.gen {
+                if stream != Some(msg.tag.stream) {
+                    engine.reset();
+                    stream = Some(msg.tag.stream);
+                }
+                let mut out = spare.take().or_else(|| link.hint_free_rx.try_recv().ok());
+                let frame = match out.as_mut() {
+                    Some(h) => {
+                        h.frame.data.resize(scratch.data.len(), 0.0);
+                        &mut h.frame
+                    }
+                    None => scratch,
+                };
+                let t0 = Instant::now();
+                if engine.process(&msg.samples, frame).is_ok() {
+                    let us = t0.elapsed().as_secs_f64() * 1e6;
+                    telemetry
+                        .large_rtf_ppm
+                        .store((us / CHUNK_BUDGET_US * 1e6) as u32, Relaxed);
+                    if let Some(mut h) = out {
+                        h.frame.index = msg.index;
+                        h.tag = msg.tag;
+                        if let Err(e) = link.hint_tx.try_send(h) {
+                            spare = Some(e.into_inner());
+                        }
+                    }
+                } else {
+                    spare = out;
+                }
+            }
+        }
+        if link.chunk_free_tx.try_send(msg).is_err() {
+            break;
+        }
+    }
+}

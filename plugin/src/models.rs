@@ -1,0 +1,250 @@
+//! Each mode's weights (compiled-in defaults from `assets/`, or a user's file),
+//! building and warming engine pairs off the audio thread.
+
+use std::{path::Path, sync::atomic::AtomicU8};
+
+use kb_models::{
+    engine::{HintFrame, Kernels, LargeEngine, SmallEngine},
+    weights::Weights,
+    WeightsConfig,
+};
+use nice_plug::prelude::Enum;
+use parking_lot::RwLock;
+use serde::{Deserialize, Serialize};
+
+/// What the plugin does to the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum Mode {
+    /// Two talkers: talker 1 on the main output, talker 2 on the auxiliary output.
+    Separate,
+    /// One voice, denoised and dereverberated.
+    Enhance,
+    /// A target talker.
+    Extract,
+}
+
+impl Mode {
+    /// Every mode, in parameter order.
+    pub const ALL: [Mode; 3] = [Mode::Separate, Mode::Enhance, Mode::Extract];
+
+    /// The mode of index `i` (as stored in an atomic).
+    pub fn from_u8(i: u8) -> Self {
+        Self::ALL[usize::from(i).min(2)]
+    }
+
+    /// Lower-case name, as in `assets/<name>.safetensors` and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Separate => "separate",
+            Mode::Enhance => "enhance",
+            Mode::Extract => "extract",
+        }
+    }
+
+    /// Parses a lower-case name.
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.name() == s)
+    }
+
+    /// Sources the mode's model must output.
+    pub fn sources(self) -> usize {
+        match self {
+            Mode::Separate => 2,
+            Mode::Enhance | Mode::Extract => 1,
+        }
+    }
+
+    /// Environment variable that overrides this mode's weights when the plugin is created.
+    pub fn env_var(self) -> &'static str {
+        match self {
+            Mode::Separate => "KNOWLEDGE_BOOST_WEIGHTS_SEPARATE",
+            Mode::Enhance => "KNOWLEDGE_BOOST_WEIGHTS_ENHANCE",
+            Mode::Extract => "KNOWLEDGE_BOOST_WEIGHTS_EXTRACT",
+        }
+    }
+
+    /// The weights compiled into the binary from `assets/`, if that file existed at build time.
+    pub fn default_weights(self) -> Option<&'static [u8]> {
+        match self {
+            Mode::Separate => DEFAULT_SEPARATE,
+            Mode::Enhance => DEFAULT_ENHANCE,
+            Mode::Extract => DEFAULT_EXTRACT,
+        }
+    }
+}
+
+#[cfg(kb_default_separate)]
+const DEFAULT_SEPARATE: Option<&[u8]> = Some(include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../assets/separate.safetensors"
+)));
+#[cfg(not(kb_default_separate))]
+const DEFAULT_SEPARATE: Option<&[u8]> = None;
+#[cfg(kb_default_enhance)]
+const DEFAULT_ENHANCE: Option<&[u8]> = Some(include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../assets/enhance.safetensors"
+)));
+#[cfg(not(kb_default_enhance))]
+const DEFAULT_ENHANCE: Option<&[u8]> = None;
+#[cfg(kb_default_extract)]
+const DEFAULT_EXTRACT: Option<&[u8]> = Some(include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../assets/extract.safetensors"
+)));
+#[cfg(not(kb_default_extract))]
+const DEFAULT_EXTRACT: Option<&[u8]> = None;
+
+/// The user's weight files, one per mode (persisted with the plugin's state).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverridePaths {
+    /// Separate mode's file.
+    pub separate: Option<String>,
+    /// Enhance mode's file.
+    pub enhance: Option<String>,
+    /// Extract mode's file.
+    pub extract: Option<String>,
+}
+
+impl OverridePaths {
+    /// The file for `mode`, if any.
+    pub fn get(&self, mode: Mode) -> Option<&str> {
+        match mode {
+            Mode::Separate => self.separate.as_deref(),
+            Mode::Enhance => self.enhance.as_deref(),
+            Mode::Extract => self.extract.as_deref(),
+        }
+    }
+
+    /// Sets the file for `mode`.
+    pub fn set(&mut self, mode: Mode, path: Option<String>) {
+        match mode {
+            Mode::Separate => self.separate = path,
+            Mode::Enhance => self.enhance = path,
+            Mode::Extract => self.extract = path,
+        }
+    }
+
+    /// Paths from the `KNOWLEDGE_BOOST_WEIGHTS_<MODE>` environment variables.
+    pub fn from_env() -> Self {
+        let mut p = Self::default();
+        for mode in Mode::ALL {
+            if let Some(v) = std::env::var_os(mode.env_var()) {
+                p.set(mode, Some(v.to_string_lossy().into_owned()));
+            }
+        }
+        p
+    }
+}
+
+/// What the audio and main threads ask of the background thread's model loader.
+#[derive(Debug, Default)]
+pub struct ModelRequest {
+    /// Wanted mode (index into [`Mode::ALL`]), written by the audio thread from the parameter.
+    pub mode: AtomicU8,
+    /// User weight files, written by the main thread or a state restore.
+    pub overrides: std::sync::Arc<RwLock<OverridePaths>>,
+}
+
+/// A small and a large engine built from one weight file.
+#[derive(Debug)]
+pub struct Pair {
+    /// The audio thread's engine.
+    pub small: SmallEngine,
+    /// The background thread's engine.
+    pub large: LargeEngine,
+}
+
+impl Pair {
+    /// Values in one hint frame of this pair.
+    pub fn hint_len(&self) -> usize {
+        HintFrame::new(self.small.config()).data.len()
+    }
+}
+
+/// The outcome of loading a mode: the pair (None: no model, pass-through) and a message for the user.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The engines, if the mode has a usable model.
+    pub pair: Option<Pair>,
+    /// Why a user file was refused, or why there is no model.
+    pub message: String,
+}
+
+fn build(w: &Weights, mode: Mode) -> Result<Pair, String> {
+    let WeightsConfig::Joint(cfg) = &w.config else {
+        return Err("holds a single model; the plugin needs a knowledge-boosting pair".into());
+    };
+    let s = &cfg.small;
+    if s.sources != mode.sources() || s.ears != 2 || s.chunk != 128 || s.pad != 64 {
+        return Err(format!(
+            "holds a model of {} sources, {} ears, chunk {} and lookahead {}; {} mode needs {} sources, 2 ears, chunk 128, lookahead 64",
+            s.sources, s.ears, s.chunk, s.pad, mode.name(), mode.sources()
+        ));
+    }
+    let k = Kernels::best();
+    let mut small = SmallEngine::from_weights(w, k).map_err(|e| e.to_string())?;
+    let mut large = LargeEngine::from_weights(w, k).map_err(|e| e.to_string())?;
+    warm(&mut small, &mut large).map_err(|e| e.to_string())?;
+    Ok(Pair { small, large })
+}
+
+/// Runs a few silent chunks through both engines (touching every buffer), then resets them.
+fn warm(small: &mut SmallEngine, large: &mut LargeEngine) -> kb_models::Result<()> {
+    let cfg = small.config().clone();
+    let input = vec![0.0; 2 * 128];
+    let mut out = vec![0.0; cfg.small.sources * 2 * 128];
+    let mut hint = HintFrame::new(&cfg);
+    for _ in 0..4 {
+        large.process(&input, &mut hint)?;
+        small.process(&input, Some(&hint), &mut out)?;
+    }
+    small.reset();
+    large.reset();
+    Ok(())
+}
+
+/// Parses and checks a weight file for `mode` and builds its engines.
+pub fn load_file(path: &Path, mode: Mode) -> Result<Pair, String> {
+    let w = Weights::load(path).map_err(|e| e.to_string())?;
+    build(&w, mode).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Loads `mode`: the user's file when given and good, else the compiled-in default, else nothing.
+pub fn load(mode: Mode, user_file: Option<&str>) -> Loaded {
+    let mut message = String::new();
+    if let Some(path) = user_file {
+        match load_file(Path::new(path), mode) {
+            Ok(pair) => {
+                return Loaded {
+                    pair: Some(pair),
+                    message,
+                }
+            }
+            Err(e) => message = format!("refused weight file {e}; using the built-in model"),
+        }
+    }
+    let pair = match mode.default_weights() {
+        Some(bytes) => Weights::from_bytes(bytes, &format!("built-in {} model", mode.name()))
+            .map_err(|e| e.to_string())
+            .and_then(|w| build(&w, mode)),
+        None => Err(format!("no {} model in this build", mode.name())),
+    };
+    match pair {
+        Ok(pair) => Loaded {
+            pair: Some(pair),
+            message,
+        },
+        Err(e) => {
+            if !message.is_empty() {
+                message.push_str(": ");
+            }
+            message.push_str(&e);
+            message.push_str(" (audio passes through)");
+            Loaded {
+                pair: None,
+                message,
+            }
+        }
+    }
+}

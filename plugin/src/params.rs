@@ -1,0 +1,56 @@
+//! The plugin's parameters and persisted fields.
+
+use std::sync::Arc;
+
+use nice_plug::prelude::*;
+use parking_lot::RwLock;
+
+use crate::models::{Mode, OverridePaths};
+
+/// Mode, boost, mix, output gain and bypass, plus the user's weight files.
+#[derive(Params)]
+pub struct KbParams {
+    /// What the plugin does.
+    #[id = "mode"]
+    pub mode: EnumParam<Mode>,
+    /// Use the large model's hints.
+    #[id = "boost"]
+    pub boost: BoolParam,
+    /// Wet share.
+    #[id = "mix"]
+    pub mix: FloatParam,
+    /// Output gain.
+    #[id = "gain"]
+    pub gain: FloatParam,
+    /// Latency-aligned dry output.
+    #[id = "bypass"]
+    pub bypass: BoolParam,
+    /// User weight files per mode (empty: the compiled-in defaults).
+    #[persist = "weights"]
+    pub weights: Arc<RwLock<OverridePaths>>,
+}
+
+impl Default for KbParams {
+    fn default() -> Self {
+        Self {
+            mode: EnumParam::new("Mode", Mode::Separate),
+            boost: BoolParam::new("Boost", true),
+            mix: FloatParam::new("Mix", 1.0, FloatRange::Linear { min: 0.0, max: 1.0 })
+                .with_unit(" %")
+                .with_value_to_string(formatters::v2s_f32_percentage(0))
+                .with_string_to_value(formatters::s2v_f32_percentage()),
+            gain: FloatParam::new(
+                "Output gain",
+                0.0,
+                FloatRange::Linear {
+                    min: -24.0,
+                    max: 24.0,
+                },
+            )
+            .with_unit(" dB")
+            .with_step_size(0.1),
+            bypass: BoolParam::new("Bypass", false).make_bypass(),
+            weights: Arc::new(RwLock::new(OverridePaths::from_env())),
+        }
+    }
+}

@@ -1,0 +1,434 @@
+//! The signal path shared by the plugin's `process` and `cargo xtask process`:
+//! host rate -> 16 kHz, 128-sample chunks, small engine with late hints from the
+//! background thread, 16 kHz -> host rate, latency-aligned dry/wet mix and gain.
+
+use std::{
+    sync::{atomic::Ordering::Relaxed, Arc},
+    time::Instant,
+};
+
+use crate::{
+    background::{Background, Installed, Start},
+    chunker::Fifo,
+    hint_link::{link, AudioLink, Slot, Tag, CHUNK_SAMPLES},
+    models::{self, Mode, ModelRequest},
+    rate::{Downsampler, Upsampler, MODEL_RATE},
+    telemetry::{Telemetry, CHUNK_BUDGET_US},
+};
+
+/// Samples per ear in one model chunk.
+pub const CHUNK: usize = 128;
+/// The models' lookahead in 16 kHz samples.
+pub const LOOKAHEAD: usize = 64;
+/// Output channels of the path: [talker or voice][left, right], main bus first.
+pub const OUT_CHANNELS: usize = 4;
+
+/// How the path runs.
+#[derive(Debug, Clone, Copy)]
+pub struct PathConfig {
+    /// Host sample rate in Hz.
+    pub host_rate: f64,
+    /// Offline render: wait for every hint instead of running without late ones.
+    pub wait_for_hints: bool,
+    /// Test-only: the background thread never computes a hint.
+    pub stall_background: bool,
+    /// Hint delay C in chunks instead of the one the model was trained with (evaluation).
+    pub delay_override: Option<u64>,
+}
+
+/// Per-call settings (from the plugin's parameters).
+#[derive(Debug, Clone, Copy)]
+pub struct Controls {
+    /// Wanted mode (a switch loads off the audio thread and takes effect when ready).
+    pub mode: Mode,
+    /// Use the large model's hints.
+    pub boost: bool,
+    /// Wet share, 0..1.
+    pub mix: f32,
+    /// Output gain (linear).
+    pub gain: f32,
+    /// Output the latency-aligned dry signal only.
+    pub bypass: bool,
+}
+
+impl Default for Controls {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Separate,
+            boost: true,
+            mix: 1.0,
+            gain: 1.0,
+            bypass: false,
+        }
+    }
+}
+
+/// The whole real-time path. Built (and dropped) off the audio thread; `process` never allocates, locks or blocks (unless `wait_for_hints`).
+pub struct AudioPath {
+    down: Downsampler,
+    up: Upsampler,
+    in_fifo: Fifo,
+    down_in: Vec<f32>,
+    chunk: [f32; CHUNK_SAMPLES],
+    out16: Vec<f32>,
+    up_out: Vec<f32>,
+    up_stride: usize,
+    out_fifo: Fifo,
+    dry: Fifo,
+    dry_buf: Vec<f32>,
+    pass_tail: [f32; 2 * LOOKAHEAD],
+    prefill: usize,
+    latency: usize,
+    slot: Box<Slot>,
+    link: AudioLink,
+    background: Background,
+    request: Arc<ModelRequest>,
+    telemetry: Arc<Telemetry>,
+    index: u64,
+    stream: u32,
+    slot_start: u64,
+    last_hint: u64,
+    wait: bool,
+    delay_override: Option<u64>,
+    mix: f32,
+    gain: f32,
+}
+
+/// Host samples the output FIFO must be primed with so that it never runs dry,
+/// found by running the resamplers' frame counts over `steps` chunks.
+fn output_prefill(down: &mut Downsampler, up: &mut Upsampler, steps: usize) -> usize {
+    let zin = vec![0.0; 2 * down.frames_max()];
+    let mut chunk = vec![0.0; 2 * CHUNK];
+    let z16 = vec![0.0; OUT_CHANNELS * CHUNK];
+    let stride = up.frames_max();
+    let mut zout = vec![0.0; OUT_CHANNELS * stride];
+    let (mut consumed, mut produced, mut worst) = (0usize, 0usize, 0usize);
+    for _ in 0..steps {
+        let need = down.frames_needed();
+        consumed += need;
+        worst = worst.max((consumed - 1).saturating_sub(produced));
+        down.process(&zin[..2 * need], &mut chunk);
+        produced += up.process(&z16, &mut zout, stride);
+    }
+    down.reset();
+    up.reset();
+    worst
+}
+
+/// Delay of the wet path in host samples, fractional: the resamplers' filters and the
+/// models' 64-sample lookahead (chunk buffering excluded), measured with an impulse.
+pub fn signal_delay(host_rate: f64) -> Result<f64, String> {
+    let mut down = Downsampler::new(host_rate, 2, CHUNK).map_err(|e| e.to_string())?;
+    let mut up = Upsampler::new(host_rate, OUT_CHANNELS, CHUNK).map_err(|e| e.to_string())?;
+    let at = (host_rate * 0.02) as usize;
+    let total = (host_rate * 0.1) as usize;
+    let mut packed = vec![0.0; 2 * down.frames_max()];
+    let mut chunk = vec![0.0; 2 * CHUNK];
+    let mut out16 = vec![0.0; OUT_CHANNELS * CHUNK];
+    let stride = up.frames_max();
+    let mut up_out = vec![0.0; OUT_CHANNELS * stride];
+    let mut tail = [0.0; LOOKAHEAD];
+    let mut y: Vec<f32> = Vec::new();
+    let mut pos = 0;
+    while pos + down.frames_needed() <= total {
+        let need = down.frames_needed();
+        packed[..2 * need].fill(0.0);
+        if (pos..pos + need).contains(&at) {
+            packed[at - pos] = 1.0;
+        }
+        down.process(&packed[..2 * need], &mut chunk);
+        out16[..LOOKAHEAD].copy_from_slice(&tail);
+        out16[LOOKAHEAD..CHUNK].copy_from_slice(&chunk[..CHUNK - LOOKAHEAD]);
+        tail.copy_from_slice(&chunk[CHUNK - LOOKAHEAD..CHUNK]);
+        let produced = up.process(&out16, &mut up_out, stride);
+        y.extend_from_slice(&up_out[..produced]);
+        pos += need;
+    }
+    let (i, _) = y
+        .iter()
+        .enumerate()
+        .skip(1)
+        .take(y.len().saturating_sub(2))
+        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+        .ok_or("no output to measure")?;
+    let (a, b, c) = (f64::from(y[i - 1]), f64::from(y[i]), f64::from(y[i + 1]));
+    let curve = a - 2.0 * b + c;
+    let frac = if curve.abs() > 1e-12 {
+        0.5 * (a - c) / curve
+    } else {
+        0.0
+    };
+    Ok(i as f64 + frac - at as f64)
+}
+
+impl AudioPath {
+    /// Builds the path, loads the requested mode's model and starts the background thread.
+    pub fn new(
+        cfg: &PathConfig,
+        request: Arc<ModelRequest>,
+        telemetry: Arc<Telemetry>,
+    ) -> Result<Self, String> {
+        let rate = cfg.host_rate;
+        if !(8_000.0..=384_000.0).contains(&rate) {
+            return Err(format!("unsupported sample rate {rate} Hz"));
+        }
+        let mut down = Downsampler::new(rate, 2, CHUNK).map_err(|e| e.to_string())?;
+        let mut up = Upsampler::new(rate, OUT_CHANNELS, CHUNK).map_err(|e| e.to_string())?;
+        let steps = (2.0 * f64::from(MODEL_RATE) / CHUNK as f64) as usize;
+        let prefill = output_prefill(&mut down, &mut up, steps);
+        let latency = prefill + signal_delay(rate)?.round() as usize;
+        let frames_max = down.frames_max();
+        let up_stride = up.frames_max();
+
+        let mode = Mode::from_u8(request.mode.load(Relaxed));
+        let user_file = request.overrides.read().get(mode).map(str::to_owned);
+        let loaded = models::load(mode, user_file.as_deref());
+        telemetry.reset();
+        telemetry.set_message(loaded.message);
+        telemetry.no_model.store(loaded.pair.is_none(), Relaxed);
+        let hint_len = loaded.pair.as_ref().map_or(0, models::Pair::hint_len);
+        let (small, large, delay) = match loaded.pair {
+            Some(p) => {
+                let delay = p.small.config().delay as u64;
+                (Some(p.small), Some(p.large), delay)
+            }
+            None => (None, None, 0),
+        };
+        let (audio_link, back_link) = link(hint_len);
+        let background = Background::start(Start {
+            link: back_link,
+            large,
+            installed: Installed {
+                gen: 1,
+                mode,
+                user_file,
+            },
+            request: request.clone(),
+            telemetry: telemetry.clone(),
+            stall: cfg.stall_background,
+        })
+        .map_err(|e| format!("cannot start the background thread: {e}"))?;
+
+        let mut dry = Fifo::new(2, latency + frames_max);
+        dry.clear_with_zeros(latency);
+        let mut out_fifo = Fifo::new(OUT_CHANNELS, prefill + 2 * up_stride + frames_max);
+        out_fifo.clear_with_zeros(prefill);
+        Ok(Self {
+            down,
+            up,
+            in_fifo: Fifo::new(2, frames_max),
+            down_in: vec![0.0; 2 * frames_max],
+            chunk: [0.0; CHUNK_SAMPLES],
+            out16: vec![0.0; OUT_CHANNELS * CHUNK],
+            up_out: vec![0.0; OUT_CHANNELS * up_stride],
+            up_stride,
+            out_fifo,
+            dry,
+            dry_buf: vec![0.0; 2 * frames_max],
+            pass_tail: [0.0; 2 * LOOKAHEAD],
+            prefill,
+            latency,
+            slot: Box::new(Slot {
+                gen: 1,
+                small,
+                delay,
+                mode: mode as u8,
+            }),
+            link: audio_link,
+            background,
+            request,
+            telemetry,
+            index: 0,
+            stream: 0,
+            slot_start: 0,
+            last_hint: 0,
+            wait: cfg.wait_for_hints,
+            delay_override: cfg.delay_override,
+            mix: 1.0,
+            gain: 1.0,
+        })
+    }
+
+    /// Total latency in host samples: 12 ms of the model plus the resamplers' delays and buffering.
+    pub fn latency(&self) -> usize {
+        self.latency
+    }
+
+    /// The mode whose model currently runs.
+    pub fn active_mode(&self) -> Mode {
+        Mode::from_u8(self.slot.mode)
+    }
+
+    /// True when a small engine runs (false: pass-through, no model).
+    pub fn has_model(&self) -> bool {
+        self.slot.small.is_some()
+    }
+
+    /// The telemetry this path publishes.
+    pub fn telemetry(&self) -> &Arc<Telemetry> {
+        &self.telemetry
+    }
+
+    /// Starts a new stream: clears every buffer and state (audio-thread safe).
+    pub fn reset(&mut self) {
+        self.down.reset();
+        self.up.reset();
+        self.in_fifo.clear_with_zeros(0);
+        self.out_fifo.clear_with_zeros(self.prefill);
+        self.dry.clear_with_zeros(self.latency);
+        self.pass_tail = [0.0; 2 * LOOKAHEAD];
+        if let Some(s) = self.slot.small.as_mut() {
+            s.reset();
+        }
+        self.stream = self.stream.wrapping_add(1);
+        self.index = 0;
+        self.slot_start = 0;
+        self.last_hint = 0;
+    }
+
+    /// Stops and joins the background thread (also done on drop).
+    pub fn stop(&mut self) {
+        self.background.stop();
+    }
+
+    /// Processes one host block: `input` [left, right] -> `out` [main L, main R, aux L, aux R],
+    /// all of one length (any, from 0 up). Mix and gain ramp from the previous call's values.
+    pub fn process(
+        &mut self,
+        input: [&[f32]; 2],
+        mut out: [&mut [f32]; OUT_CHANNELS],
+        c: &Controls,
+    ) {
+        let n = input[0].len();
+        debug_assert!(input[1].len() == n && out.iter().all(|o| o.len() == n));
+        self.request.mode.store(c.mode as u8, Relaxed);
+        let (mix0, gain0) = (self.mix, self.gain);
+        let frames_max = self.in_fifo.capacity();
+        let mut pos = 0;
+        while pos < n {
+            let need = self.down.frames_needed();
+            let take = (need - self.in_fifo.len()).min(n - pos);
+            self.in_fifo.push(take, |ch| &input[ch][pos..]);
+            self.dry.push(take, |ch| &input[ch][pos..]);
+            if self.in_fifo.len() == need {
+                self.step(c.boost);
+            }
+            let have = self.out_fifo.len().min(take);
+            for (ch, o) in out.iter_mut().enumerate() {
+                let dst = &mut o[pos..pos + take];
+                self.out_fifo.peek(ch, &mut dst[..have]);
+                dst[have..].fill(0.0);
+            }
+            self.out_fifo.consume(have);
+            for ch in 0..2 {
+                self.dry.peek(
+                    ch,
+                    &mut self.dry_buf[ch * frames_max..ch * frames_max + take],
+                );
+            }
+            self.dry.consume(take);
+            for i in 0..take {
+                let t = (pos + i + 1) as f32 / n as f32;
+                let m = mix0 + (c.mix - mix0) * t;
+                let g = gain0 + (c.gain - gain0) * t;
+                for ch in 0..2 {
+                    let d = self.dry_buf[ch * frames_max + i];
+                    let [main, aux] = [ch, ch + 2].map(|k| out[k][pos + i]);
+                    let (main, aux) = if c.bypass {
+                        (d, 0.0)
+                    } else {
+                        (
+                            g * (m * main + (1.0 - m) * d),
+                            g * (m * aux + (1.0 - m) * d),
+                        )
+                    };
+                    out[ch][pos + i] = main;
+                    out[ch + 2][pos + i] = aux;
+                }
+            }
+            pos += take;
+        }
+        if n > 0 {
+            self.mix = c.mix;
+            self.gain = c.gain;
+        }
+    }
+
+    /// One 128-sample chunk: resample down, run the model, resample up into the output FIFO.
+    fn step(&mut self, boost: bool) {
+        let need = self.down.frames_needed();
+        for ch in 0..2 {
+            self.in_fifo
+                .peek(ch, &mut self.down_in[ch * need..(ch + 1) * need]);
+        }
+        self.in_fifo.consume(need);
+        self.down
+            .process(&self.down_in[..2 * need], &mut self.chunk);
+        self.run_model(boost);
+        let produced = self
+            .up
+            .process(&self.out16, &mut self.up_out, self.up_stride);
+        let stride = self.up_stride;
+        let up_out = &self.up_out;
+        self.out_fifo
+            .push(produced, |ch| &up_out[ch * stride..(ch + 1) * stride]);
+    }
+
+    fn run_model(&mut self, boost: bool) {
+        if self.link.swap_slot(&mut self.slot) {
+            self.slot_start = self.index;
+            self.last_hint = self.index;
+        }
+        let tag = Tag {
+            gen: self.slot.gen,
+            stream: self.stream,
+        };
+        let delay = self.delay_override.unwrap_or(self.slot.delay);
+        match self.slot.small.as_mut() {
+            Some(engine) => {
+                let t = &*self.telemetry;
+                self.link
+                    .send_chunk(tag, self.index, &self.chunk, self.wait, t);
+                let hint = if !boost {
+                    self.link.drain_hints();
+                    None
+                } else if self.index >= self.slot_start + delay {
+                    let h = self.link.hint_for(tag, self.index - delay, self.wait);
+                    if h.is_some() {
+                        t.hints_used.fetch_add(1, Relaxed);
+                        self.last_hint = self.index - delay;
+                    } else {
+                        t.hints_missed.fetch_add(1, Relaxed);
+                    }
+                    h
+                } else {
+                    None
+                };
+                let age = (self.index - self.last_hint) as f64 * CHUNK_BUDGET_US;
+                t.hint_age_us.store(age as u32, Relaxed);
+                let s = engine.config().small.sources;
+                let t0 = Instant::now();
+                let ok = engine
+                    .process(&self.chunk, hint, &mut self.out16[..s * 2 * CHUNK])
+                    .is_ok();
+                t.record_small(t0.elapsed().as_nanos().min(u128::from(u32::MAX)) as u32);
+                if !ok {
+                    self.out16.fill(0.0);
+                }
+                self.out16[s * 2 * CHUNK..].fill(0.0);
+            }
+            None => {
+                for ear in 0..2 {
+                    let out = &mut self.out16[ear * CHUNK..(ear + 1) * CHUNK];
+                    let inp = &self.chunk[ear * CHUNK..(ear + 1) * CHUNK];
+                    let tail = &mut self.pass_tail[ear * LOOKAHEAD..(ear + 1) * LOOKAHEAD];
+                    out[..LOOKAHEAD].copy_from_slice(tail);
+                    out[LOOKAHEAD..].copy_from_slice(&inp[..CHUNK - LOOKAHEAD]);
+                    tail.copy_from_slice(&inp[CHUNK - LOOKAHEAD..]);
+                }
+                self.out16[2 * CHUNK..].fill(0.0);
+            }
+        }
+        self.index += 1;
+    }
+}

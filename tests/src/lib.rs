@@ -1,0 +1,365 @@
+//! End-to-end harness: a minimal CLAP host on clack-host that loads the bundled
+//! plugin, sets parameters, and streams audio through it in random block sizes.
+
+use std::{
+    ffi::CString,
+    path::{Path, PathBuf},
+    process::Command,
+    sync::OnceLock,
+};
+
+use clack_extensions::{
+    latency::PluginLatency,
+    params::PluginParams,
+    render::{PluginRender, RenderMode},
+};
+use clack_host::{events::event_types::ParamValueEvent, prelude::*};
+use rand::{rngs::StdRng, Rng, SeedableRng};
+
+/// The plugin's CLAP id.
+pub const CLAP_ID: &str = "org.knowledge-boost.knowledge-boost";
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(workspace_root());
+    c
+}
+
+/// Builds the release bundles once per process (`cargo xtask bundle knowledge_boost --release`)
+/// and returns the `.clap` path.
+pub fn release_bundle() -> PathBuf {
+    static BUNDLE: OnceLock<PathBuf> = OnceLock::new();
+    BUNDLE
+        .get_or_init(|| {
+            let status = cargo()
+                .args(["xtask", "bundle", "knowledge_boost", "--release"])
+                .status()
+                .expect("cargo runs");
+            assert!(status.success(), "bundling failed");
+            let path = workspace_root().join("target/bundled/knowledge_boost.clap");
+            assert!(path.exists(), "{} missing after bundling", path.display());
+            path
+        })
+        .clone()
+}
+
+/// Builds the debug plugin with nice-plug's `assert_process_allocs` (its own
+/// feature set, so the other debug artifacts stay) and returns a copy of the
+/// shared library that later builds cannot overwrite.
+pub fn alloc_checked_library() -> PathBuf {
+    let status = cargo()
+        .args([
+            "build",
+            "-p",
+            "knowledge_boost",
+            "--features",
+            "assert_process_allocs",
+        ])
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "debug build failed");
+    let built = workspace_root().join("target/debug/libknowledge_boost.so");
+    let dir = workspace_root().join("target/kb-e2e");
+    std::fs::create_dir_all(&dir).expect("target/kb-e2e");
+    let copy = dir.join(format!("alloc-checked-{}.so", std::process::id()));
+    std::fs::copy(&built, &copy).expect("copy the library");
+    copy
+}
+
+/// nice-plug's CLAP id of a parameter: a 31-multiplier hash of its `#[id]`, top bit cleared.
+pub fn param_id(id: &str) -> u32 {
+    let mut hash: u32 = 0;
+    for b in id.bytes() {
+        hash = hash.wrapping_mul(31).wrapping_add(u32::from(b));
+    }
+    hash & !(1 << 31)
+}
+
+/// One run of the plugin over a stereo input.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The `.clap` (or raw `.so`) to load.
+    pub plugin: PathBuf,
+    /// Host sample rate.
+    pub rate: f64,
+    /// CLAP render mode offline (the plugin waits for every hint).
+    pub offline: bool,
+    /// (parameter `#[id]`, normalised value) set before activation.
+    pub params: Vec<(&'static str, f64)>,
+    /// Largest block; block sizes are drawn log-uniformly from 1 to this.
+    pub max_block: u32,
+    /// Seed of the block sizes.
+    pub seed: u64,
+}
+
+/// What came out.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Latency the plugin reported after activation, in host samples.
+    pub latency: u32,
+    /// [main L, main R, aux L, aux R], as long as the input.
+    pub channels: [Vec<f32>; 4],
+    /// Block sizes used.
+    pub blocks: usize,
+}
+
+struct Shared;
+
+impl SharedHandler<'_> for Shared {
+    fn request_restart(&self) {}
+    fn request_process(&self) {}
+    fn request_callback(&self) {}
+}
+
+struct TestHost;
+
+impl HostHandlers for TestHost {
+    type Shared<'a> = Shared;
+    type MainThread<'a> = ();
+    type AudioProcessor<'a> = ();
+}
+
+/// Loads the plugin, sets the parameters, activates it at `run.rate` and streams `input` through it.
+pub fn process(run: &Run, input: [&[f32]; 2]) -> Result<Output, String> {
+    let host_info = HostInfo::new("kb-e2e", "knowledge-boost", "https://example.org", "0.1")
+        .map_err(|x| format!("host info: {x:?}"))?;
+    // SAFETY: the library is our own plugin, built by this workspace.
+    let entry = unsafe { PluginEntry::load(&run.plugin) }.map_err(|x| format!("load: {x:?}"))?;
+    let id = CString::new(CLAP_ID).expect("no NUL");
+    let mut instance = PluginInstance::<TestHost>::new(|_| Shared, |_| (), &entry, &id, &host_info)
+        .map_err(|x| format!("instantiate: {x:?}"))?;
+
+    let params: PluginParams = instance
+        .plugin_shared_handle()
+        .get_extension()
+        .ok_or("no params extension")?;
+    let events: Vec<ParamValueEvent> = run
+        .params
+        .iter()
+        .map(|(pid, v)| ParamValueEvent::new(0, ClapId::new(param_id(pid)), Pckn::match_all(), *v))
+        .collect();
+    let mut handle = instance
+        .inactive_plugin_handle()
+        .ok_or("plugin already active")?;
+    params.flush(
+        &mut handle,
+        &InputEvents::from_buffer(&events),
+        &mut OutputEvents::void(),
+    );
+    if run.offline {
+        let render: PluginRender = instance
+            .plugin_shared_handle()
+            .get_extension()
+            .ok_or("no render extension")?;
+        render
+            .set(&instance.plugin_handle(), RenderMode::Offline)
+            .map_err(|x| format!("render mode: {x:?}"))?;
+    }
+
+    let config = PluginAudioConfiguration {
+        sample_rate: run.rate,
+        min_frames_count: 1,
+        max_frames_count: run.max_block,
+    };
+    let stopped = instance
+        .activate(|_, _| (), config)
+        .map_err(|x| format!("activate: {x:?}"))?;
+    let latency_ext: PluginLatency = instance
+        .plugin_shared_handle()
+        .get_extension()
+        .ok_or("no latency extension")?;
+    let latency = latency_ext.get(&instance.plugin_handle());
+    let mut proc = stopped
+        .start_processing()
+        .map_err(|x| format!("start processing: {x:?}"))?;
+
+    let total = input[0].len();
+    let max = run.max_block as usize;
+    let mut inbuf = [vec![0.0f32; max], vec![0.0f32; max]];
+    let mut outbuf = [
+        vec![0.0f32; max],
+        vec![0.0f32; max],
+        vec![0.0f32; max],
+        vec![0.0f32; max],
+    ];
+    let mut channels: [Vec<f32>; 4] = Default::default();
+    let mut input_ports = AudioPorts::with_capacity(2, 1);
+    let mut output_ports = AudioPorts::with_capacity(4, 2);
+    let mut rng = StdRng::seed_from_u64(run.seed);
+    let (mut pos, mut blocks) = (0, 0);
+    while pos < total {
+        let n = ((max as f64).powf(rng.random::<f64>()) as usize).clamp(1, max);
+        let n = n.min(total - pos);
+        for (b, x) in inbuf.iter_mut().zip(input) {
+            b[..n].copy_from_slice(&x[pos..pos + n]);
+        }
+        let input_audio = input_ports.with_input_buffers([AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_input_only(
+                inbuf
+                    .iter_mut()
+                    .map(|b| InputChannel::variable(&mut b[..n])),
+            ),
+        }]);
+        let (main, aux) = outbuf.split_at_mut(2);
+        let mut output_audio = output_ports.with_output_buffers([
+            AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_output_only(
+                    main.iter_mut().map(Vec::as_mut_slice),
+                ),
+            },
+            AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_output_only(
+                    aux.iter_mut().map(Vec::as_mut_slice),
+                ),
+            },
+        ]);
+        proc.process(
+            &input_audio,
+            &mut output_audio,
+            &InputEvents::empty(),
+            &mut OutputEvents::void(),
+            None,
+            None,
+        )
+        .map_err(|x| format!("process: {x:?}"))?;
+        for (c, b) in channels.iter_mut().zip(&outbuf) {
+            c.extend_from_slice(&b[..n]);
+        }
+        pos += n;
+        blocks += 1;
+    }
+    let stopped = proc.stop_processing();
+    instance.deactivate(stopped);
+    Ok(Output {
+        latency,
+        channels,
+        blocks,
+    })
+}
+
+/// A synthetic binaural two-talker mixture: two voiced, syllable-modulated
+/// harmonic sources with different pitches, interaural delays and gains.
+pub fn binaural_mixture(rate: f64, seconds: f64, seed: u64) -> [Vec<f32>; 2] {
+    let n = (rate * seconds) as usize;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut out = [vec![0.0f32; n], vec![0.0f32; n]];
+    for (f0, itd_ms, gains) in [(120.0, 0.3, [1.0, 0.6]), (210.0, -0.4, [0.5, 0.9])] {
+        let syll: f64 = rng.random_range(3.0..5.0);
+        let phase: f64 = rng.random_range(0.0..std::f64::consts::TAU);
+        let shift = (itd_ms * 1e-3 * rate) as isize;
+        let src: Vec<f64> = (0..n)
+            .map(|i| {
+                let t = i as f64 / rate;
+                let pitch = f0 * (1.0 + 0.05 * (2.0 * std::f64::consts::PI * 0.7 * t).sin());
+                let env =
+                    (0.5 + 0.5 * (2.0 * std::f64::consts::PI * syll * t + phase).sin()).powi(2);
+                let v: f64 = (1..12)
+                    .map(|h| (2.0 * std::f64::consts::PI * pitch * h as f64 * t).sin() / h as f64)
+                    .sum();
+                0.2 * env * v + 0.01 * rng.random_range(-1.0..1.0)
+            })
+            .collect();
+        for (ear, g) in gains.iter().enumerate() {
+            let s = if ear == 0 { 0 } else { shift };
+            for (i, o) in out[ear].iter_mut().enumerate() {
+                let j = i as isize - s;
+                if (0..n as isize).contains(&j) {
+                    *o += (g * src[j as usize]) as f32;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The offline streaming engines on `input`: resampled to 16 kHz by the plugin's
+/// resamplers, one chunk at a time through the large and small engines (every
+/// hint used when `boost`, none otherwise), resampled back. Output sample n is
+/// the plugin's sample n + (latency - signal delay), with no buffering delay.
+pub fn reference(
+    weights: &kb_models::weights::Weights,
+    rate: f64,
+    input: [&[f32]; 2],
+    boost: bool,
+) -> [Vec<f32>; 4] {
+    use kb_models::engine::{HintFrame, Kernels, LargeEngine, SmallEngine};
+    use knowledge_boost::rate::{Downsampler, Upsampler};
+    let k = Kernels::best();
+    let mut small = SmallEngine::from_weights(weights, k).expect("small engine");
+    let mut large = LargeEngine::from_weights(weights, k).expect("large engine");
+    let cfg = small.config().clone();
+    let (s, c) = (cfg.small.sources, cfg.delay);
+    let mut down = Downsampler::new(rate, 2, 128).expect("down");
+    let mut up = Upsampler::new(rate, 4, 128).expect("up");
+    let stride = up.frames_max();
+    let mut up_out = vec![0.0; 4 * stride];
+    let mut chunk = vec![0.0; 256];
+    let mut out16 = vec![0.0; 4 * 128];
+    let mut hints: Vec<HintFrame> = Vec::new();
+    let mut out: [Vec<f32>; 4] = Default::default();
+    let mut packed = Vec::new();
+    let mut pos = 0;
+    loop {
+        let need = down.frames_needed();
+        if pos + need > input[0].len() {
+            break;
+        }
+        packed.clear();
+        packed.extend_from_slice(&input[0][pos..pos + need]);
+        packed.extend_from_slice(&input[1][pos..pos + need]);
+        down.process(&packed, &mut chunk);
+        let mut h = HintFrame::new(&cfg);
+        large.process(&chunk, &mut h).expect("large");
+        hints.push(h);
+        let k = hints.len() - 1;
+        let hint = (boost && k >= c).then(|| &hints[k - c]);
+        small
+            .process(&chunk, hint, &mut out16[..s * 256])
+            .expect("small");
+        out16[s * 256..].fill(0.0);
+        let produced = up.process(&out16, &mut up_out, stride);
+        for (ch, o) in out.iter_mut().enumerate() {
+            o.extend_from_slice(&up_out[ch * stride..ch * stride + produced]);
+        }
+        pos += need;
+    }
+    out
+}
+
+/// Delay in host samples of the resamplers and the model's lookahead (no buffering), rounded.
+pub fn signal_delay(rate: f64) -> usize {
+    knowledge_boost::path::signal_delay(rate)
+        .expect("measurable")
+        .round() as usize
+}
+
+/// Largest absolute difference between `a[i + shift]` and `b[i]` over `b`'s overlap.
+pub fn max_diff_shifted(a: &[f32], b: &[f32], shift: usize) -> f32 {
+    a.iter()
+        .skip(shift)
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// A random joint weight file (`paper` sizes or `tiny`) for `sources` sources, written under target/.
+pub fn weight_file(name: &str, cfg: kb_models::JointConfig, seed: u64) -> PathBuf {
+    let dir = workspace_root().join("target/kb-e2e");
+    std::fs::create_dir_all(&dir).expect("target/kb-e2e");
+    let path = dir.join(format!("{name}-{}.safetensors", std::process::id()));
+    let wc = kb_models::WeightsConfig::Joint(cfg);
+    let w = kb_models::weights::Weights::random(wc.clone(), seed).expect("random weights");
+    kb_models::weights::save(&path, &wc, &w.tensors).expect("save weights");
+    path
+}

@@ -1,0 +1,83 @@
+//! The bundled plugin through a real CLAP host (clack-host): finite output,
+//! reported latency = measured impulse delay, and parity with the offline engines.
+
+use std::{path::PathBuf, sync::OnceLock};
+
+use kb_e2e::{
+    binaural_mixture, max_diff_shifted, process, reference, release_bundle, signal_delay,
+    weight_file, Run,
+};
+use kb_models::{weights::Weights, JointConfig};
+
+fn weights() -> &'static (PathBuf, Weights) {
+    static W: OnceLock<(PathBuf, Weights)> = OnceLock::new();
+    W.get_or_init(|| {
+        let path = weight_file("separate", JointConfig::paper(2, 1, 2), 5);
+        // Read by the plugin on the main thread when an instance is created.
+        std::env::set_var("KNOWLEDGE_BOOST_WEIGHTS_SEPARATE", &path);
+        let w = Weights::load(&path).expect("weights load");
+        (path, w)
+    })
+}
+
+fn run(rate: f64, offline: bool, params: Vec<(&'static str, f64)>, seed: u64) -> Run {
+    weights();
+    Run {
+        plugin: release_bundle(),
+        rate,
+        offline,
+        params,
+        max_block: 8192,
+        seed,
+    }
+}
+
+#[test]
+fn impulse_delay_with_mix_at_zero_equals_reported_latency() {
+    for rate in [44_100.0, 48_000.0] {
+        let n = (rate * 1.0) as usize;
+        let mut x = vec![0.0f32; n];
+        let at = 12_345;
+        x[at] = 1.0;
+        let out = process(&run(rate, false, vec![("mix", 0.0)], 3), [&x, &x]).expect("host run");
+        let peak = out.channels[0]
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+            .map(|(i, _)| i)
+            .expect("output");
+        println!(
+            "{rate} Hz: reported latency {} samples, impulse at +{}",
+            out.latency,
+            peak - at
+        );
+        assert_eq!(peak - at, out.latency as usize, "at {rate} Hz");
+        assert!((out.channels[0][peak] - 1.0).abs() < 1e-6);
+        let rest: f32 = out.channels[0].iter().map(|v| v.abs()).sum::<f32>() - 1.0;
+        assert!(rest.abs() < 1e-4, "dry path is a pure delay");
+    }
+}
+
+#[test]
+fn output_is_finite_and_matches_the_offline_engines() {
+    let (_, w) = weights();
+    for (rate, seed) in [(44_100.0, 1), (48_000.0, 2)] {
+        let x = binaural_mixture(rate, 20.0, seed);
+        let out = process(&run(rate, true, Vec::new(), seed), [&x[0], &x[1]]).expect("host run");
+        assert!(out.channels.iter().flatten().all(|v| v.is_finite()));
+        let energy: f64 = out.channels[0].iter().map(|v| f64::from(*v).powi(2)).sum();
+        assert!(energy > 0.0, "the model produced silence");
+        let reference = reference(w, rate, [&x[0], &x[1]], true);
+        let shift = out.latency as usize - signal_delay(rate);
+        let mut worst = 0.0f32;
+        for (ch, r) in reference.iter().enumerate() {
+            let d = max_diff_shifted(&out.channels[ch], r, shift);
+            worst = worst.max(d);
+        }
+        println!(
+            "{rate} Hz: latency {} samples, {} blocks, max |plugin - offline| = {worst:.2e}",
+            out.latency, out.blocks
+        );
+        assert!(worst < 1e-3, "{rate} Hz: max difference {worst}");
+    }
+}

@@ -1,0 +1,204 @@
+//! The shared signal path (`knowledge_boost::path::AudioPath`) without a host, at
+//! every supported rate: parity with the offline engines, latency, pass-through.
+
+use std::sync::Arc;
+
+use kb_e2e::{binaural_mixture, max_diff_shifted, reference, signal_delay, weight_file};
+use kb_models::{weights::Weights, JointConfig};
+use knowledge_boost::{
+    models::{Mode, ModelRequest, OverridePaths},
+    path::{AudioPath, Controls, PathConfig},
+    rate::SUPPORTED_RATES,
+    telemetry::Telemetry,
+};
+use parking_lot::RwLock;
+use rand::{rngs::StdRng, Rng, SeedableRng};
+
+fn request(weights: Option<&std::path::Path>) -> Arc<ModelRequest> {
+    let mut paths = OverridePaths::default();
+    paths.set(Mode::Separate, weights.map(|p| p.display().to_string()));
+    Arc::new(ModelRequest {
+        mode: Default::default(),
+        overrides: Arc::new(RwLock::new(paths)),
+    })
+}
+
+fn stream(path: &mut AudioPath, x: &[Vec<f32>; 2], c: &Controls, seed: u64) -> [Vec<f32>; 4] {
+    let n = x[0].len();
+    let mut out: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0; n]);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut pos = 0;
+    while pos < n {
+        let len = rng.random_range(1..=2048).min(n - pos);
+        let r = pos..pos + len;
+        let [a, b, cc, d] = &mut out;
+        path.process(
+            [&x[0][r.clone()], &x[1][r.clone()]],
+            [
+                &mut a[r.clone()],
+                &mut b[r.clone()],
+                &mut cc[r.clone()],
+                &mut d[r],
+            ],
+            c,
+        );
+        pos += len;
+    }
+    out
+}
+
+#[test]
+fn path_matches_the_offline_engines_at_every_rate() {
+    let file = weight_file("path", JointConfig::tiny(2, 2, 2), 21);
+    let w = Weights::load(&file).expect("weights");
+    for (i, rate) in SUPPORTED_RATES.into_iter().enumerate() {
+        let rate = f64::from(rate);
+        let cfg = PathConfig {
+            host_rate: rate,
+            wait_for_hints: true,
+            stall_background: false,
+            delay_override: None,
+        };
+        let telemetry = Arc::new(Telemetry::default());
+        let mut path = AudioPath::new(&cfg, request(Some(&file)), telemetry.clone()).expect("path");
+        assert!(path.has_model(), "{}", telemetry.message());
+        let x = binaural_mixture(rate, 2.0, i as u64);
+        let out = stream(&mut path, &x, &Controls::default(), i as u64);
+        let r = reference(&w, rate, [&x[0], &x[1]], true);
+        let shift = path.latency() - signal_delay(rate);
+        let energy: f64 = r[0].iter().map(|v| f64::from(*v).powi(2)).sum();
+        assert!(energy > 1e-3, "the reference is silent");
+        let worst = (0..4)
+            .map(|ch| max_diff_shifted(&out[ch], &r[ch], shift))
+            .fold(0.0, f32::max);
+        println!(
+            "{rate} Hz: latency {} samples ({:.2} ms), hints on time {:.1} %, max diff {worst:.2e}",
+            path.latency(),
+            path.latency() as f64 / rate * 1e3,
+            telemetry.hints_on_time_percent()
+        );
+        assert!(worst < 1e-3, "{rate} Hz: {worst}");
+        assert_eq!(telemetry.hints_on_time_percent(), 100.0);
+    }
+}
+
+#[test]
+fn without_a_model_the_wet_path_is_the_input_delayed_by_the_latency() {
+    if Mode::Separate.default_weights().is_some() {
+        // A build with a default model runs it; parity is checked by the test above.
+        return;
+    }
+    for rate in SUPPORTED_RATES.map(f64::from) {
+        let cfg = PathConfig {
+            host_rate: rate,
+            wait_for_hints: false,
+            stall_background: false,
+            delay_override: None,
+        };
+        let telemetry = Arc::new(Telemetry::default());
+        let mut path = AudioPath::new(&cfg, request(None), telemetry.clone()).expect("path");
+        assert!(!path.has_model());
+        assert!(telemetry
+            .no_model
+            .load(std::sync::atomic::Ordering::Relaxed));
+        let n = (rate * 0.5) as usize;
+        // A band-limited click train (below 6 kHz) that the resamplers pass unchanged.
+        let x: Vec<f32> = (0..n)
+            .map(|i| {
+                let t = i as f64 / rate;
+                (1..=20)
+                    .map(|h| (2.0 * std::f64::consts::PI * 290.0 * h as f64 * t).cos() as f32)
+                    .sum::<f32>()
+                    / 20.0
+            })
+            .collect();
+        let out = stream(&mut path, &[x.clone(), x.clone()], &Controls::default(), 1);
+        let lat = path.latency();
+        // Squared error of out[i + shift] against x[i], past the resamplers' start-up.
+        let mse = |shift: usize| -> f64 {
+            (n / 5..n - lat - 16)
+                .map(|i| f64::from(out[0][i + shift] - x[i]).powi(2))
+                .sum::<f64>()
+                / (n as f64)
+        };
+        let best = (lat - 8..=lat + 8)
+            .min_by(|a, b| mse(*a).total_cmp(&mse(*b)))
+            .expect("range");
+        println!(
+            "{rate} Hz: latency {lat}, best alignment {best}, mse there {:.2e}",
+            mse(best)
+        );
+        // Within 11 µs: exact at 44.1 to 96 kHz, two samples at 192 kHz.
+        let off = (best as f64 - lat as f64).abs() / rate;
+        assert!(
+            off <= 1.1e-5,
+            "{rate} Hz: best alignment {best}, latency {lat}"
+        );
+        assert!(
+            out[2].iter().all(|v| *v == 0.0),
+            "no second talker without a model"
+        );
+    }
+}
+
+#[test]
+fn a_bad_weight_file_is_refused_with_a_message() {
+    let dir = kb_e2e::workspace_root().join("target/kb-e2e");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let bad = dir.join("bad.safetensors");
+    std::fs::write(&bad, b"not a weight file").expect("write");
+    let wrong = weight_file("enhance-for-separate", JointConfig::tiny(1, 1, 2), 1);
+    for file in [bad, wrong] {
+        let cfg = PathConfig {
+            host_rate: 48_000.0,
+            wait_for_hints: false,
+            stall_background: false,
+            delay_override: None,
+        };
+        let telemetry = Arc::new(Telemetry::default());
+        let mut path = AudioPath::new(&cfg, request(Some(&file)), telemetry.clone()).expect("path");
+        let msg = telemetry.message();
+        println!("{msg}");
+        assert!(msg.contains("refused"), "{msg}");
+        assert_eq!(path.has_model(), Mode::Separate.default_weights().is_some());
+        let x = binaural_mixture(48_000.0, 0.2, 1);
+        let out = stream(&mut path, &x, &Controls::default(), 2);
+        assert!(out.iter().flatten().all(|v| v.is_finite()));
+    }
+}
+
+#[test]
+fn a_mode_switch_swaps_the_model_in_off_the_audio_thread() {
+    let sep = weight_file("switch-sep", JointConfig::tiny(2, 1, 2), 2);
+    let enh = weight_file("switch-enh", JointConfig::tiny(1, 1, 2), 3);
+    let req = request(Some(&sep));
+    req.overrides
+        .write()
+        .set(Mode::Enhance, Some(enh.display().to_string()));
+    let cfg = PathConfig {
+        host_rate: 48_000.0,
+        wait_for_hints: false,
+        stall_background: false,
+        delay_override: None,
+    };
+    let telemetry = Arc::new(Telemetry::default());
+    let mut path = AudioPath::new(&cfg, req, telemetry).expect("path");
+    assert_eq!(path.active_mode(), Mode::Separate);
+    let x = binaural_mixture(48_000.0, 0.05, 1);
+    let c = Controls {
+        mode: Mode::Enhance,
+        ..Controls::default()
+    };
+    let started = std::time::Instant::now();
+    while path.active_mode() != Mode::Enhance {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "the switch never happened"
+        );
+        stream(&mut path, &x, &c, 3);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let out = stream(&mut path, &x, &c, 4);
+    assert!(out[2].iter().all(|v| *v == 0.0), "enhance has one output");
+    assert!(out[0].iter().any(|v| *v != 0.0));
+}

@@ -1,0 +1,131 @@
+//! `cargo xtask process`: the plugin's audio path over a WAV file, one WAV per output bus.
+
+use std::path::{Path, PathBuf};
+
+use knowledge_boost::{models::Mode, offline};
+
+/// Arguments of `cargo xtask process`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// separate, enhance or extract.
+    #[arg(long, default_value = "separate")]
+    pub mode: String,
+    /// Binaural (2-channel) input WAV, any sample rate.
+    #[arg(long = "in")]
+    pub input: PathBuf,
+    /// Folder for the output WAVs (created if missing).
+    #[arg(long)]
+    pub out_dir: PathBuf,
+    /// Run the small model alone (no hints).
+    #[arg(long)]
+    pub no_boost: bool,
+    /// Hint delay C in chunks instead of the trained one.
+    #[arg(long)]
+    pub delay: Option<u64>,
+    /// Weight file instead of the built-in model.
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
+}
+
+/// Reads a 2-channel WAV as [left, right] and its rate; clear errors for anything else.
+pub fn read_binaural(path: &Path) -> Result<([Vec<f32>; 2], u32), String> {
+    let reader = hound::WavReader::open(path)
+        .map_err(|e| format!("cannot read {} as WAV: {e}", path.display()))?;
+    let spec = reader.spec();
+    if spec.channels != 2 {
+        return Err(format!(
+            "{} has {} channel(s); the models need a binaural (2-channel) recording",
+            path.display(),
+            spec.channels
+        ));
+    }
+    let samples: Vec<f32> = match spec.sample_format {
+        hound::SampleFormat::Float => reader.into_samples::<f32>().collect::<Result<_, _>>(),
+        hound::SampleFormat::Int => {
+            let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
+            reader
+                .into_samples::<i32>()
+                .map(|s| s.map(|v| v as f32 * scale))
+                .collect::<Result<_, _>>()
+        }
+    }
+    .map_err(|e| format!("{} is corrupt: {e}", path.display()))?;
+    if samples.is_empty() {
+        return Err(format!("{} holds no audio", path.display()));
+    }
+    let (l, r) = samples.chunks_exact(2).map(|f| (f[0], f[1])).unzip();
+    Ok(([l, r], spec.sample_rate))
+}
+
+/// Writes a stereo float WAV.
+pub fn write_stereo(path: &Path, left: &[f32], right: &[f32], rate: u32) -> Result<(), String> {
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let err = |e: hound::Error| format!("cannot write {}: {e}", path.display());
+    let mut w = hound::WavWriter::create(path, spec).map_err(err)?;
+    for (l, r) in left.iter().zip(right) {
+        w.write_sample(*l).map_err(err)?;
+        w.write_sample(*r).map_err(err)?;
+    }
+    w.finalize().map_err(err)
+}
+
+/// Output file names per bus for `mode`.
+pub fn bus_names(mode: Mode) -> &'static [&'static str] {
+    match mode {
+        Mode::Separate => &["talker1", "talker2"],
+        Mode::Enhance => &["enhanced"],
+        Mode::Extract => &["target"],
+    }
+}
+
+/// Runs the command.
+pub fn run(args: &Args) -> Result<(), String> {
+    let mode = Mode::from_name(&args.mode).ok_or_else(|| {
+        format!(
+            "unknown mode `{}` (separate, enhance or extract)",
+            args.mode
+        )
+    })?;
+    let (input, rate) = read_binaural(&args.input)?;
+    let weights = args.weights.as_ref().map(|p| p.display().to_string());
+    let out = offline::render(
+        [&input[0], &input[1]],
+        f64::from(rate),
+        mode,
+        weights.as_deref(),
+        !args.no_boost,
+        args.delay,
+    )?;
+    if !out.message.is_empty() {
+        eprintln!("warning: {}", out.message);
+    }
+    std::fs::create_dir_all(&args.out_dir)
+        .map_err(|e| format!("cannot create {}: {e}", args.out_dir.display()))?;
+    for (bus, name) in bus_names(mode).iter().enumerate() {
+        let path = args.out_dir.join(format!("{name}.wav"));
+        write_stereo(
+            &path,
+            &out.channels[2 * bus],
+            &out.channels[2 * bus + 1],
+            rate,
+        )?;
+        println!("wrote {}", path.display());
+    }
+    println!(
+        "{} Hz, latency {} samples (aligned), model: {}, hints on time {:.1} %",
+        rate,
+        out.latency,
+        if out.had_model {
+            "yes"
+        } else {
+            "none (pass-through)"
+        },
+        out.hints_on_time
+    );
+    Ok(())
+}
