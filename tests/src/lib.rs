@@ -251,36 +251,62 @@ pub fn process(run: &Run, input: [&[f32]; 2]) -> Result<Output, String> {
 /// A synthetic binaural two-talker mixture: two voiced, syllable-modulated
 /// harmonic sources with different pitches, interaural delays and gains.
 pub fn binaural_mixture(rate: f64, seconds: f64, seed: u64) -> [Vec<f32>; 2] {
+    let [a, b] = binaural_sources(rate, seconds, seed);
+    [0, 1].map(|ear| a[ear].iter().zip(&b[ear]).map(|(x, y)| x + y).collect())
+}
+
+/// The two talkers of [`binaural_mixture`], each as [left, right].
+pub fn binaural_sources(rate: f64, seconds: f64, seed: u64) -> [[Vec<f32>; 2]; 2] {
     let n = (rate * seconds) as usize;
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut out = [vec![0.0f32; n], vec![0.0f32; n]];
-    for (f0, itd_ms, gains) in [(120.0, 0.3, [1.0, 0.6]), (210.0, -0.4, [0.5, 0.9])] {
+    let talkers = [(120.0, 0.3, [1.0, 0.6]), (210.0, -0.4, [0.5, 0.9])];
+    talkers.map(|(f0, itd_ms, gains): (f64, f64, [f64; 2])| {
         let syll: f64 = rng.random_range(3.0..5.0);
         let phase: f64 = rng.random_range(0.0..std::f64::consts::TAU);
         let shift = (itd_ms * 1e-3 * rate) as isize;
         let src: Vec<f64> = (0..n)
             .map(|i| {
                 let t = i as f64 / rate;
-                let pitch = f0 * (1.0 + 0.05 * (2.0 * std::f64::consts::PI * 0.7 * t).sin());
-                let env =
-                    (0.5 + 0.5 * (2.0 * std::f64::consts::PI * syll * t + phase).sin()).powi(2);
+                let pitch = f0 * (1.0 + 0.05 * (std::f64::consts::TAU * 0.7 * t).sin());
+                let env = (0.5 + 0.5 * (std::f64::consts::TAU * syll * t + phase).sin()).powi(2);
                 let v: f64 = (1..12)
-                    .map(|h| (2.0 * std::f64::consts::PI * pitch * h as f64 * t).sin() / h as f64)
+                    .map(|h| (std::f64::consts::TAU * pitch * h as f64 * t).sin() / h as f64)
                     .sum();
                 0.2 * env * v + 0.01 * rng.random_range(-1.0..1.0)
             })
             .collect();
-        for (ear, g) in gains.iter().enumerate() {
+        [0, 1].map(|ear| {
             let s = if ear == 0 { 0 } else { shift };
-            for (i, o) in out[ear].iter_mut().enumerate() {
-                let j = i as isize - s;
-                if (0..n as isize).contains(&j) {
-                    *o += (g * src[j as usize]) as f32;
-                }
-            }
-        }
+            (0..n)
+                .map(|i| {
+                    let j = i as isize - s;
+                    if (0..n as isize).contains(&j) {
+                        (gains[ear] * src[j as usize]) as f32
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        })
+    })
+}
+
+/// Scale-invariant SDR in dB of `estimate` against `target`.
+pub fn si_sdr(estimate: &[f32], target: &[f32]) -> f64 {
+    let dot: f64 = estimate
+        .iter()
+        .zip(target)
+        .map(|(e, t)| f64::from(*e) * f64::from(*t))
+        .sum();
+    let tt: f64 = target.iter().map(|t| f64::from(*t).powi(2)).sum::<f64>() + 1e-12;
+    let alpha = dot / tt;
+    let (mut num, mut den) = (0.0, 0.0);
+    for (e, t) in estimate.iter().zip(target) {
+        let s = alpha * f64::from(*t);
+        num += s * s;
+        den += (f64::from(*e) - s).powi(2);
     }
-    out
+    10.0 * ((num + 1e-12) / (den + 1e-12)).log10()
 }
 
 /// The offline streaming engines on `input`: resampled to 16 kHz by the plugin's

@@ -3,6 +3,7 @@
 mod alloc_counter;
 mod bench;
 mod data;
+mod demo;
 mod import;
 mod info;
 mod process;
@@ -32,6 +33,8 @@ enum Command {
     Train(Box<train::Args>),
     /// Run the plugin's audio path over a binaural WAV, one WAV per output bus.
     Process(process::Args),
+    /// Bundle the plugin, render a demo mixture through it with boost on and off, print SI-SDRi.
+    Demo(demo::Args),
 }
 
 #[global_allocator]
@@ -70,6 +73,7 @@ fn main() {
         Command::Bench(args) => bench::run(&args).map_err(Into::into),
         Command::Import(args) => import::run(&args).map_err(Into::into),
         Command::Process(args) => process::run(&args).map_err(Into::into),
+        Command::Demo(args) => demo::run(&args).map_err(Into::into),
         Command::Train(args) => train::run(&args),
     };
     if let Err(e) = result {

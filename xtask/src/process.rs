@@ -129,3 +129,73 @@ pub fn run(args: &Args) -> Result<(), String> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir() -> PathBuf {
+        let d = std::env::temp_dir().join(format!("kb-xtask-process-{}", std::process::id()));
+        std::fs::create_dir_all(&d).expect("temp dir");
+        d
+    }
+
+    fn write(path: &Path, channels: u16, frames: usize) {
+        let spec = hound::WavSpec {
+            channels,
+            sample_rate: 48_000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(path, spec).expect("create");
+        for i in 0..frames * usize::from(channels) {
+            w.write_sample(((i % 100) as i16 - 50) * 300)
+                .expect("sample");
+        }
+        w.finalize().expect("finalize");
+    }
+
+    #[test]
+    fn bad_inputs_get_clear_errors() {
+        let d = dir();
+        let mono = d.join("mono.wav");
+        write(&mono, 1, 100);
+        let e = read_binaural(&mono).unwrap_err();
+        assert!(e.contains("1 channel(s)") && e.contains("binaural"), "{e}");
+        let empty = d.join("empty.wav");
+        write(&empty, 2, 0);
+        assert!(read_binaural(&empty).unwrap_err().contains("no audio"));
+        let junk = d.join("junk.wav");
+        std::fs::write(&junk, b"RIFF nonsense").expect("write");
+        assert!(read_binaural(&junk).unwrap_err().contains("cannot read"));
+        let missing = d.join("missing.wav");
+        assert!(read_binaural(&missing).unwrap_err().contains("cannot read"));
+    }
+
+    #[test]
+    fn process_writes_one_aligned_wav_per_bus() {
+        let d = dir();
+        let input = d.join("mix.wav");
+        write(&input, 2, 9_000);
+        let args = Args {
+            mode: "separate".into(),
+            input: input.clone(),
+            out_dir: d.join("out"),
+            no_boost: false,
+            delay: None,
+            weights: None,
+        };
+        run(&args).expect("process");
+        for name in ["talker1", "talker2"] {
+            let (out, rate) =
+                read_binaural(&d.join("out").join(format!("{name}.wav"))).expect("output");
+            assert_eq!(rate, 48_000);
+            assert_eq!(out[0].len(), 9_000, "as long as the input");
+        }
+        let wrong = Args {
+            mode: "karaoke".into(),
+            ..args
+        };
+        assert!(run(&wrong).unwrap_err().contains("unknown mode"));
+    }
+}
