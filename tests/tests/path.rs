@@ -202,3 +202,53 @@ fn a_mode_switch_swaps_the_model_in_off_the_audio_thread() {
     assert!(out[2].iter().all(|v| *v == 0.0), "enhance has one output");
     assert!(out[0].iter().any(|v| *v != 0.0));
 }
+
+#[test]
+fn in_real_time_hints_arrive_and_every_chunk_is_counted() {
+    let file = weight_file("realtime", JointConfig::paper(2, 2, 2), 4);
+    let rate = 48_000.0;
+    let cfg = PathConfig {
+        host_rate: rate,
+        wait_for_hints: false,
+        stall_background: false,
+        delay_override: None,
+    };
+    let telemetry = Arc::new(Telemetry::default());
+    let mut path = AudioPath::new(&cfg, request(Some(&file)), telemetry.clone()).expect("path");
+    let x = binaural_mixture(rate, 3.0, 5);
+    let block = 480;
+    let mut out: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0; block]);
+    let started = std::time::Instant::now();
+    for (k, pos) in (0..x[0].len() - block).step_by(block).enumerate() {
+        // Paced like a sound card: block k is due at k * 10 ms.
+        let due = std::time::Duration::from_secs_f64(k as f64 * block as f64 / rate);
+        if let Some(wait) = due.checked_sub(started.elapsed()) {
+            std::thread::sleep(wait);
+        }
+        let [a, b, c, d] = &mut out;
+        path.process(
+            [&x[0][pos..pos + block], &x[1][pos..pos + block]],
+            [a, b, c, d],
+            &Controls::default(),
+        );
+    }
+    use std::sync::atomic::Ordering::Relaxed;
+    let chunks = telemetry.chunks.load(Relaxed);
+    let used = telemetry.hints_used.load(Relaxed);
+    let missed = telemetry.hints_missed.load(Relaxed);
+    println!(
+        "real time, C = 2: {chunks} chunks, hints on time {:.1} % ({used} used, {missed} missed), \
+         latest hint age {:.1} ms, small engine {:.0} us per chunk (worst {:.0} us, budget 8000), large RTF {:.3}",
+        telemetry.hints_on_time_percent(),
+        telemetry.hint_age_ms(),
+        f64::from(telemetry.small_ns.load(Relaxed)) / 1e3,
+        f64::from(telemetry.small_ns_max.load(Relaxed)) / 1e3,
+        telemetry.large_rtf()
+    );
+    assert_eq!(
+        used + missed,
+        chunks - 2,
+        "every chunk after the first C wants a hint"
+    );
+    assert!(used > 0, "no hint arrived in time");
+}
