@@ -389,3 +389,69 @@ pub fn weight_file(name: &str, cfg: kb_models::JointConfig, seed: u64) -> PathBu
     kb_models::weights::save(&path, &wc, &w.tensors).expect("save weights");
     path
 }
+
+/// Saves the state of an instance whose parameters were set to `params`, loads
+/// it into a fresh instance and returns (the saved bytes, the fresh instance's
+/// values of those parameters, the fresh instance's own saved bytes).
+pub fn state_roundtrip(
+    plugin: &Path,
+    params: &[(&'static str, f64)],
+) -> Result<(Vec<u8>, Vec<f64>, Vec<u8>), String> {
+    use clack_extensions::state::PluginState;
+    let host_info = HostInfo::new("kb-e2e", "knowledge-boost", "https://example.org", "0.1")
+        .map_err(|x| format!("host info: {x:?}"))?;
+    // SAFETY: the library is our own plugin, built by this workspace.
+    let entry = unsafe { PluginEntry::load(plugin) }.map_err(|x| format!("load: {x:?}"))?;
+    let id = CString::new(CLAP_ID).expect("no NUL");
+    let new = || {
+        PluginInstance::<TestHost>::new(|_| Shared, |_| (), &entry, &id, &host_info)
+            .map_err(|x| format!("instantiate: {x:?}"))
+    };
+    let mut a = new()?;
+    let p: PluginParams = a
+        .plugin_shared_handle()
+        .get_extension()
+        .ok_or("no params extension")?;
+    let state: PluginState = a
+        .plugin_shared_handle()
+        .get_extension()
+        .ok_or("no state extension")?;
+    let events: Vec<ParamValueEvent> = params
+        .iter()
+        .map(|(pid, v)| ParamValueEvent::new(0, ClapId::new(param_id(pid)), Pckn::match_all(), *v))
+        .collect();
+    let mut handle = a.inactive_plugin_handle().ok_or("plugin already active")?;
+    p.flush(
+        &mut handle,
+        &InputEvents::from_buffer(&events),
+        &mut OutputEvents::void(),
+    );
+    let mut saved = Vec::new();
+    state
+        .save(&a.plugin_handle(), &mut saved)
+        .map_err(|x| format!("save: {x:?}"))?;
+    let mut b = new()?;
+    let p: PluginParams = b
+        .plugin_shared_handle()
+        .get_extension()
+        .ok_or("no params extension")?;
+    let state: PluginState = b
+        .plugin_shared_handle()
+        .get_extension()
+        .ok_or("no state extension")?;
+    state
+        .load(&b.plugin_handle(), &mut saved.as_slice())
+        .map_err(|x| format!("load state: {x:?}"))?;
+    let values = params
+        .iter()
+        .map(|(pid, _)| {
+            p.get_value(&b.plugin_handle(), ClapId::new(param_id(pid)))
+                .ok_or_else(|| format!("no value for {pid}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut again = Vec::new();
+    state
+        .save(&b.plugin_handle(), &mut again)
+        .map_err(|x| format!("save again: {x:?}"))?;
+    Ok((saved, values, again))
+}

@@ -81,3 +81,25 @@ fn output_is_finite_and_matches_the_offline_engines() {
         assert!(worst < 1e-3, "{rate} Hz: max difference {worst}");
     }
 }
+
+#[test]
+fn state_saves_and_restores_through_the_host() {
+    let (path, _) = weights();
+    // Stepped parameters (mode, boost) take their index, continuous ones a 0..1 value.
+    let params = [("mode", 1.0), ("boost", 0.0), ("mix", 0.25), ("gain", 0.75)];
+    let (saved, values, again) =
+        kb_e2e::state_roundtrip(&release_bundle(), &params).expect("state round trip");
+    for ((id, want), got) in params.iter().zip(&values) {
+        assert!(
+            (want - got).abs() < 1e-6,
+            "{id}: saved {want}, restored {got}"
+        );
+    }
+    let text = String::from_utf8_lossy(&again);
+    let file = path.display().to_string();
+    assert!(
+        text.contains(&file),
+        "the user weight file is not in the restored state"
+    );
+    assert_eq!(saved, again, "a restored instance saves the same state");
+}
