@@ -390,13 +390,20 @@ pub fn weight_file(name: &str, cfg: kb_models::JointConfig, seed: u64) -> PathBu
     path
 }
 
-/// Saves the state of an instance whose parameters were set to `params`, loads
-/// it into a fresh instance and returns (the saved bytes, the fresh instance's
-/// values of those parameters, the fresh instance's own saved bytes).
-pub fn state_roundtrip(
-    plugin: &Path,
-    params: &[(&'static str, f64)],
-) -> Result<(Vec<u8>, Vec<f64>, Vec<u8>), String> {
+/// What a state round trip gave.
+#[derive(Debug, Clone)]
+pub struct RoundTrip {
+    /// The first instance's saved state.
+    pub saved: Vec<u8>,
+    /// The fresh instance's values of the parameters after loading it.
+    pub values: Vec<f64>,
+    /// The fresh instance's own saved state.
+    pub resaved: Vec<u8>,
+}
+
+/// Saves the state of an instance whose parameters were set to `params` and
+/// loads it into a fresh instance.
+pub fn state_roundtrip(plugin: &Path, params: &[(&'static str, f64)]) -> Result<RoundTrip, String> {
     use clack_extensions::state::PluginState;
     let host_info = HostInfo::new("kb-e2e", "knowledge-boost", "https://example.org", "0.1")
         .map_err(|x| format!("host info: {x:?}"))?;
@@ -453,5 +460,9 @@ pub fn state_roundtrip(
     state
         .save(&b.plugin_handle(), &mut again)
         .map_err(|x| format!("save again: {x:?}"))?;
-    Ok((saved, values, again))
+    Ok(RoundTrip {
+        saved,
+        values,
+        resaved: again,
+    })
 }

@@ -87,8 +87,8 @@ fn state_saves_and_restores_through_the_host() {
     let (path, _) = weights();
     // Stepped parameters (mode, boost) take their index, continuous ones a 0..1 value.
     let params = [("mode", 1.0), ("boost", 0.0), ("mix", 0.25), ("gain", 0.75)];
-    let (saved, values, again) =
-        kb_e2e::state_roundtrip(&release_bundle(), &params).expect("state round trip");
+    let rt = kb_e2e::state_roundtrip(&release_bundle(), &params).expect("state round trip");
+    let (saved, values, again) = (rt.saved, rt.values, rt.resaved);
     for ((id, want), got) in params.iter().zip(&values) {
         assert!(
             (want - got).abs() < 1e-6,
