@@ -17,6 +17,25 @@ pub fn hamming(n: usize) -> Vec<f64> {
         .collect()
 }
 
+/// Weighted overlap-add gains of the Hamming window for hop `chunk` and
+/// lookahead `pad`: (gain of the current frame's first `chunk` samples, gain
+/// of the previous frame's last `pad` samples), normalised by the summed
+/// squared window.
+pub fn overlap_add_gains(chunk: usize, pad: usize) -> (Vec<f64>, Vec<f64>) {
+    let w = hamming(chunk + pad);
+    let den = |i: usize| {
+        w[i] * w[i]
+            + if i < pad {
+                w[chunk + i] * w[chunk + i]
+            } else {
+                0.0
+            }
+    };
+    let head = (0..chunk).map(|i| w[i] / den(i)).collect();
+    let tail = (0..pad).map(|i| w[chunk + i] / den(i)).collect();
+    (head, tail)
+}
+
 /// Analysis and synthesis transforms for one hop / window size.
 #[derive(Debug, Clone)]
 pub struct Stft {
@@ -59,16 +78,9 @@ impl Stft {
                 inv_im[k * n + i] = (-scale * phase.sin()) as f32;
             }
         }
-        let den = |i: usize| {
-            w[i] * w[i]
-                + if i < pad {
-                    w[chunk + i] * w[chunk + i]
-                } else {
-                    0.0
-                }
-        };
-        let head_gain: Vec<f32> = (0..chunk).map(|i| (w[i] / den(i)) as f32).collect();
-        let tail_gain: Vec<f32> = (0..pad).map(|i| (w[chunk + i] / den(i)) as f32).collect();
+        let (head, tail) = overlap_add_gains(chunk, pad);
+        let head_gain: Vec<f32> = head.iter().map(|&g| g as f32).collect();
+        let tail_gain: Vec<f32> = tail.iter().map(|&g| g as f32).collect();
         Ok(Self {
             chunk,
             pad,

@@ -69,27 +69,39 @@ fn as_reference(name: &str, t: &Tensor) -> Tensor {
     }
 }
 
+/// Every golden intermediate in computation order with the candle model's max abs difference.
+fn intermediate_diffs(
+    golden: &HashMap<String, Tensor>,
+    ours: &HashMap<String, Tensor>,
+) -> Vec<(String, f32)> {
+    let (mut small, mut large) = (Trace::new("dbg.small"), Trace::new("dbg.big"));
+    model(ours)
+        .forward_traced(&golden["io.mixture"], Some(&mut small), Some(&mut large))
+        .unwrap();
+    large
+        .tensors
+        .iter()
+        .chain(&small.tensors)
+        .filter_map(|(name, t)| {
+            let name = name
+                .replace("dbg.big.stft", "dbg.stft")
+                .replace("dbg.small.stft", "dbg.stft");
+            let want = golden.get(&name)?;
+            let d = max_abs_diff(&as_reference(&name, t), want);
+            Some((name, d))
+        })
+        .collect()
+}
+
 /// The first golden intermediate, in computation order, that the candle model misses.
 fn first_divergence(
     golden: &HashMap<String, Tensor>,
     ours: &HashMap<String, Tensor>,
 ) -> Option<String> {
-    let (mut small, mut large) = (Trace::new("dbg.small"), Trace::new("dbg.big"));
-    model(ours)
-        .forward_traced(&golden["io.mixture"], Some(&mut small), Some(&mut large))
-        .unwrap();
-    for (name, t) in large.tensors.iter().chain(&small.tensors) {
-        let name = name
-            .replace("dbg.big.stft", "dbg.stft")
-            .replace("dbg.small.stft", "dbg.stft");
-        if let Some(want) = golden.get(&name) {
-            let d = max_abs_diff(&as_reference(&name, t), want);
-            if d > EMBED_TOL {
-                return Some(format!("{name} (max abs diff {d:e})"));
-            }
-        }
-    }
-    None
+    intermediate_diffs(golden, ours)
+        .into_iter()
+        .find(|(_, d)| *d > EMBED_TOL)
+        .map(|(name, d)| format!("{name} (max abs diff {d:e})"))
 }
 
 fn check(name: &str, ours: &Tensor, theirs: &Tensor, tol: f32, why: &dyn Fn() -> Option<String>) {
@@ -105,25 +117,15 @@ fn check(name: &str, ours: &Tensor, theirs: &Tensor, tol: f32, why: &dyn Fn() ->
 #[test]
 fn every_intermediate_matches_reference() {
     let (golden, ours) = load();
-    let (mut small, mut large) = (Trace::new("dbg.small"), Trace::new("dbg.big"));
-    model(&ours)
-        .forward_traced(&golden["io.mixture"], Some(&mut small), Some(&mut large))
-        .unwrap();
-    let mut compared = 0;
-    for (name, t) in large.tensors.iter().chain(&small.tensors) {
-        let name = name
-            .replace("dbg.big.stft", "dbg.stft")
-            .replace("dbg.small.stft", "dbg.stft");
-        if let Some(want) = golden.get(&name) {
-            let d = max_abs_diff(&as_reference(&name, t), want);
-            println!("{name}: max abs diff {d:.3e}");
-            assert!(
-                d <= EMBED_TOL,
-                "first diverging intermediate: {name} ({d:e})"
-            );
-            compared += 1;
-        }
+    let diffs = intermediate_diffs(&golden, &ours);
+    for (name, d) in &diffs {
+        println!("{name}: max abs diff {d:.3e}");
+        assert!(
+            *d <= EMBED_TOL,
+            "first diverging intermediate: {name} ({d:e})"
+        );
     }
+    let compared = diffs.len();
     let dbg_count = golden.keys().filter(|k| k.starts_with("dbg.")).count();
     assert_eq!(
         compared,

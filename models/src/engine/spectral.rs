@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use realfft::{num_complex::Complex32, ComplexToReal, RealFftPlanner, RealToComplex};
 
-use crate::stft::hamming;
+use crate::stft::{hamming, overlap_add_gains};
 
 /// Streaming analysis of M input channels and synthesis of K output channels.
 pub struct Spectral {
@@ -40,14 +40,7 @@ impl Spectral {
         let forward = planner.plan_fft_forward(n);
         let inverse = planner.plan_fft_inverse(n);
         let w = hamming(n);
-        let den = |i: usize| {
-            w[i] * w[i]
-                + if i < pad {
-                    w[chunk + i] * w[chunk + i]
-                } else {
-                    0.0
-                }
-        };
+        let (head, tail) = overlap_add_gains(chunk, pad);
         Self {
             chunk,
             pad,
@@ -56,12 +49,8 @@ impl Spectral {
             forward,
             inverse,
             window: w.iter().map(|&v| v as f32).collect(),
-            head_gain: (0..chunk)
-                .map(|i| (w[i] / den(i) / n as f64) as f32)
-                .collect(),
-            tail_gain: (0..pad)
-                .map(|i| (w[chunk + i] / den(i) / n as f64) as f32)
-                .collect(),
+            head_gain: head.iter().map(|g| (g / n as f64) as f32).collect(),
+            tail_gain: tail.iter().map(|g| (g / n as f64) as f32).collect(),
             input_tail: vec![0.0; inputs * pad],
             output_tail: vec![0.0; outputs * pad],
             frame: vec![0.0; n],
