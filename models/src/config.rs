@@ -70,6 +70,15 @@ impl ModelConfig {
         Self::preset(64, 64, Some(attention), sources)
     }
 
+    /// The large hint model at the size two CPU cores train in the shipped budget: D32 H32, 4 heads, window 50.
+    pub fn large_cpu(sources: usize) -> Self {
+        let attention = AttentionConfig {
+            heads: 4,
+            window: 50,
+        };
+        Self::preset(32, 32, Some(attention), sources)
+    }
+
     /// A tiny model for fast tests: D8 H8, no attention.
     pub fn tiny(sources: usize) -> Self {
         Self::preset(8, 8, None, sources)
@@ -84,12 +93,13 @@ impl ModelConfig {
         Self::preset(16, 16, Some(attention), sources)
     }
 
-    /// Looks a preset up by name (`small`, `medium`, `large`, `tiny`, `tiny_attention`).
+    /// Looks a preset up by name (`small`, `medium`, `large`, `large_cpu`, `tiny`, `tiny_attention`).
     pub fn by_name(name: &str, sources: usize) -> Result<Self> {
         Ok(match name {
             "small" => Self::small(sources),
             "medium" => Self::medium(sources),
             "large" => Self::large(sources),
+            "large_cpu" => Self::large_cpu(sources),
             "tiny" => Self::tiny(sources),
             "tiny_attention" => Self::tiny_attention(sources),
             _ => return Err(Error::Config(format!("unknown model preset `{name}`"))),

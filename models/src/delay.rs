@@ -31,7 +31,7 @@ impl DelayLine {
         let t = x.dim(1)?;
         let delay = held.dim(1)?;
         let joined = Tensor::cat(&[held, x], 1)?;
-        self.held = Some(joined.narrow(1, t, delay)?);
-        Ok(joined.narrow(1, 0, t)?)
+        self.held = Some(joined.narrow(1, t, delay)?.contiguous()?);
+        Ok(joined.narrow(1, 0, t)?.contiguous()?)
     }
 }

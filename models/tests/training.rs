@@ -65,12 +65,25 @@ fn resumed_run_equals_uninterrupted_run() {
 
 #[test]
 fn training_steps_reduce_the_loss() {
+    // A single model, and a joint pair whose delayed hints reach the merge
+    // without a dropout mask (a batch of two through the delay line).
+    for config in [
+        WeightsConfig::Single(ModelConfig::tiny(2)),
+        WeightsConfig::Joint(JointConfig::tiny(2, 1, 2)),
+    ] {
+        loss_falls(config);
+    }
+}
+
+fn loss_falls(config: WeightsConfig) {
     let settings = TrainSettings {
         batch: 2,
         lr: 3e-3,
+        hint_drop_chunks: 0.0,
+        hint_drop_utterances: 0.0,
         ..TrainSettings::default()
     };
-    let mut trainer = Trainer::new(WeightsConfig::Single(ModelConfig::tiny(2)), settings).unwrap();
+    let mut trainer = Trainer::new(config, settings).unwrap();
     let (mix, targets) = batch(0, 2, 128 * 8);
     let first = trainer.train_step(&mix, &targets).unwrap();
     for _ in 0..40 {

@@ -4,6 +4,7 @@ mod alloc_counter;
 mod bench;
 mod data;
 mod demo;
+mod heap;
 mod import;
 mod info;
 mod process;
@@ -52,6 +53,7 @@ fn main() {
         }
         return;
     }
+    heap::keep_freed_memory();
     let cli = Cli::parse();
     // candle's thread count, set once before any tensor op: training uses
     // every core unless told otherwise, everything else one thread.

@@ -37,9 +37,12 @@ pub struct Args {
     /// Task: `ss` (separation) or `se` (enhancement).
     #[arg(long)]
     task: Option<String>,
-    /// Model: `small`, `medium`, `large` (baselines) or `joint`.
+    /// Model: `small`, `medium`, `large`, `large_cpu` (baselines) or `joint`.
     #[arg(long)]
     model: Option<String>,
+    /// Joint: preset of the large hint model (`large` or `large_cpu`).
+    #[arg(long)]
+    large: Option<String>,
     /// Joint: hint delay C in chunks.
     #[arg(long)]
     delay: Option<usize>,
@@ -93,8 +96,10 @@ pub struct Args {
 pub struct RunFile {
     /// `ss` or `se`.
     pub task: String,
-    /// `small`, `medium`, `large` or `joint`.
+    /// `small`, `medium`, `large`, `large_cpu` or `joint`.
     pub model: String,
+    /// Joint: preset of the large hint model.
+    pub large: String,
     /// Joint hint delay.
     pub delay: usize,
     /// Joint compression.
@@ -120,6 +125,7 @@ impl Default for RunFile {
         Self {
             task: "ss".into(),
             model: "small".into(),
+            large: "large".into(),
             delay: 1,
             compression: 2,
             large_from: None,
@@ -150,6 +156,7 @@ impl RunFile {
         take!(
             task,
             model,
+            large,
             delay,
             compression,
             steps,
@@ -192,9 +199,10 @@ impl RunFile {
     pub fn weights_config(&self) -> Result<WeightsConfig, String> {
         let sources = if self.task()? == Task::Ss { 2 } else { 1 };
         Ok(match self.model.as_str() {
-            "joint" => {
-                WeightsConfig::Joint(JointConfig::paper(sources, self.delay, self.compression))
-            }
+            "joint" => WeightsConfig::Joint(JointConfig {
+                large: ModelConfig::by_name(&self.large, sources).map_err(|e| e.to_string())?,
+                ..JointConfig::paper(sources, self.delay, self.compression)
+            }),
             name => WeightsConfig::Single(
                 ModelConfig::by_name(name, sources).map_err(|e| e.to_string())?,
             ),
