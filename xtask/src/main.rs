@@ -4,6 +4,7 @@ mod alloc_counter;
 mod bench;
 mod data;
 mod demo;
+mod eval;
 mod heap;
 mod import;
 mod info;
@@ -36,6 +37,8 @@ enum Command {
     Process(process::Args),
     /// Bundle the plugin, render a demo mixture through it with boost on and off, print SI-SDRi.
     Demo(demo::Args),
+    /// Evaluate every model in streaming mode on the test set: the paper's table and a plot.
+    Eval(Box<eval::Args>),
 }
 
 #[global_allocator]
@@ -53,7 +56,9 @@ fn main() {
         }
         return;
     }
-    heap::keep_freed_memory();
+    if std::env::var_os("KB_DEFAULT_HEAP").is_none() {
+        heap::keep_freed_memory();
+    }
     let cli = Cli::parse();
     // candle's thread count, set once before any tensor op: training uses
     // every core unless told otherwise, everything else one thread.
@@ -76,6 +81,7 @@ fn main() {
         Command::Import(args) => import::run(&args).map_err(Into::into),
         Command::Process(args) => process::run(&args).map_err(Into::into),
         Command::Demo(args) => demo::run(&args).map_err(Into::into),
+        Command::Eval(args) => eval::run(&args).map_err(Into::into),
         Command::Train(args) => train::run(&args),
     };
     if let Err(e) = result {

@@ -309,11 +309,15 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         loss_n += 1;
         audio_s += run.seconds * b as f64;
         let speed = audio_s / start.elapsed().as_secs_f64();
-        bar.set_position(trainer.step);
-        bar.set_message(format!(
+        let progress = format!(
             "loss {:.2}  lr {:.1e}  {speed:.2} audio-s/s",
             report.loss, trainer.adam.lr
-        ));
+        );
+        bar.set_position(trainer.step);
+        if bar.is_hidden() && trainer.step % 10 == 0 {
+            println!("step {}/{}: {progress}", trainer.step, run.steps);
+        }
+        bar.set_message(progress);
         if trainer.step % run.eval_every == 0 || trainer.step == run.steps {
             let si_sdri = trainer.si_sdri(&val_mix, &val_targets)?;
             let mean = si_sdri.iter().map(|v| *v as f64).sum::<f64>() / si_sdri.len() as f64;
@@ -330,10 +334,12 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                 trainer.step,
                 loss_sum / loss_n.max(1) as f64
             )?;
-            bar.println(format!(
-                "step {}: validation SI-SDRi {mean:.2} dB",
-                trainer.step
-            ));
+            let line = format!("step {}: validation SI-SDRi {mean:.2} dB", trainer.step);
+            if bar.is_hidden() {
+                println!("{line}");
+            } else {
+                bar.println(line);
+            }
             (loss_sum, loss_n) = (0.0, 0);
         }
         if trainer.step % run.checkpoint_every == 0 || trainer.step == run.steps {
