@@ -104,7 +104,7 @@ fn run(start: Start, stop: &AtomicBool) {
         let user_file = request.overrides.read().get(mode).map(str::to_owned);
         if mode != installed.mode || user_file != installed.user_file {
             let loaded = models::load(mode, user_file.as_deref());
-            telemetry.set_message(loaded.message);
+            telemetry.set_loaded(loaded.message, loaded.info);
             telemetry.no_model.store(loaded.pair.is_none(), Relaxed);
             installed = Installed {
                 gen: installed.gen.wrapping_add(1),

@@ -3,7 +3,10 @@
 
 pub mod background;
 pub mod chunker;
+pub mod editor;
 pub mod hint_link;
+pub mod levels;
+pub mod model_info;
 pub mod models;
 pub mod offline;
 pub mod params;
@@ -11,9 +14,13 @@ pub mod path;
 pub mod rate;
 pub mod telemetry;
 
-use std::{num::NonZeroU32, sync::Arc};
+use std::{
+    num::NonZeroU32,
+    sync::{atomic::Ordering::Relaxed, Arc},
+};
 
 use nice_plug::prelude::*;
+use nice_plug_egui::EguiEditorState;
 
 use crate::{
     models::ModelRequest,
@@ -38,8 +45,10 @@ pub struct KnowledgeBoost {
     params: Arc<KbParams>,
     request: Arc<ModelRequest>,
     telemetry: Arc<Telemetry>,
+    editor_state: Arc<EguiEditorState>,
     path: Option<AudioPath>,
     scratch: Vec<f32>,
+    host_rate: f32,
 }
 
 impl Default for KnowledgeBoost {
@@ -53,8 +62,10 @@ impl Default for KnowledgeBoost {
             params,
             request,
             telemetry: Arc::new(Telemetry::default()),
+            editor_state: editor::default_state(),
             path: None,
             scratch: Vec::new(),
+            host_rate: 0.0,
         }
     }
 }
@@ -101,10 +112,18 @@ impl Plugin for KnowledgeBoost {
 
     type SysExMessage = ();
     type BackgroundTask = ();
-    type Editor = ();
+    type Editor = nice_plug_egui::EguiEditor<editor::EditorApp>;
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn editor(&mut self, _executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        editor::create(
+            self.params.clone(),
+            self.telemetry.clone(),
+            self.editor_state.clone(),
+        )
     }
 
     fn activate(
@@ -127,6 +146,11 @@ impl Plugin for KnowledgeBoost {
         match AudioPath::new(&cfg, self.request.clone(), self.telemetry.clone()) {
             Ok(path) => {
                 context.set_latency_samples(path.latency() as u32);
+                let t = &self.telemetry;
+                t.latency_samples.store(path.latency() as u32, Relaxed);
+                t.host_rate_hz
+                    .store(buffer_config.sample_rate.round() as u32, Relaxed);
+                self.host_rate = buffer_config.sample_rate;
                 self.path = Some(path);
                 self.scratch = vec![0.0; 2 * buffer_config.max_buffer_size.max(1) as usize];
                 true
@@ -169,6 +193,10 @@ impl Plugin for KnowledgeBoost {
             return ProcessStatus::Error("the plugin needs stereo buses");
         }
         let n = main[0].len();
+        let rate = self.host_rate;
+        self.telemetry
+            .input_level
+            .update(&[&main[0][..], &main[1][..]], rate);
         let mut pos = 0;
         while pos < n {
             let len = block.min(n - pos);
@@ -189,6 +217,9 @@ impl Plugin for KnowledgeBoost {
             );
             pos += len;
         }
+        let t = &self.telemetry;
+        t.main_level.update(&[&main[0][..], &main[1][..]], rate);
+        t.aux_level.update(&[&aux[0][..], &aux[1][..]], rate);
         ProcessStatus::Normal
     }
 }

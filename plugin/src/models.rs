@@ -12,6 +12,8 @@ use nice_plug::prelude::Enum;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 
+use crate::model_info::ModelInfo;
+
 /// What the plugin does to the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 pub enum Mode {
@@ -167,6 +169,8 @@ impl Pair {
 pub struct Loaded {
     /// The engines, if the mode has a usable model.
     pub pair: Option<Pair>,
+    /// What the editor shows about the pair, when there is one.
+    pub info: Option<ModelInfo>,
     /// Why a user file was refused, or why there is no model.
     pub message: String,
 }
@@ -204,10 +208,16 @@ fn warm(small: &mut SmallEngine, large: &mut LargeEngine) -> kb_models::Result<(
     Ok(())
 }
 
-/// Parses and checks a weight file for `mode` and builds its engines.
-pub fn load_file(path: &Path, mode: Mode) -> Result<Pair, String> {
+/// Parses and checks a weight file for `mode`, builds its engines and describes them.
+pub fn load_file(path: &Path, mode: Mode) -> Result<(Pair, ModelInfo), String> {
     let w = Weights::load(path).map_err(|e| e.to_string())?;
-    build(&w, mode).map_err(|e| format!("{}: {e}", path.display()))
+    let pair = build(&w, mode).map_err(|e| format!("{}: {e}", path.display()))?;
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+    Ok((pair, ModelInfo::describe(&w, name, bytes, Some(path))))
 }
 
 /// Loads `mode`: the user's file when given and good, else the compiled-in default, else nothing.
@@ -215,9 +225,10 @@ pub fn load(mode: Mode, user_file: Option<&str>) -> Loaded {
     let mut message = String::new();
     if let Some(path) = user_file {
         match load_file(Path::new(path), mode) {
-            Ok(pair) => {
+            Ok((pair, info)) => {
                 return Loaded {
                     pair: Some(pair),
+                    info: Some(info),
                     message,
                 }
             }
@@ -225,14 +236,21 @@ pub fn load(mode: Mode, user_file: Option<&str>) -> Loaded {
         }
     }
     let pair = match mode.default_weights() {
-        Some(bytes) => Weights::from_bytes(bytes, &format!("built-in {} model", mode.name()))
-            .map_err(|e| e.to_string())
-            .and_then(|w| build(&w, mode)),
+        Some(bytes) => {
+            let name = format!("built-in {} model", mode.name());
+            Weights::from_bytes(bytes, &name)
+                .map_err(|e| e.to_string())
+                .and_then(|w| {
+                    let info = ModelInfo::describe(&w, name, bytes.len() as u64, None);
+                    Ok((build(&w, mode)?, info))
+                })
+        }
         None => Err(format!("no {} model in this build", mode.name())),
     };
     match pair {
-        Ok(pair) => Loaded {
+        Ok((pair, info)) => Loaded {
             pair: Some(pair),
+            info: Some(info),
             message,
         },
         Err(e) => {
@@ -243,6 +261,7 @@ pub fn load(mode: Mode, user_file: Option<&str>) -> Loaded {
             message.push_str(" (audio passes through)");
             Loaded {
                 pair: None,
+                info: None,
                 message,
             }
         }

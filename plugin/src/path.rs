@@ -184,7 +184,7 @@ impl AudioPath {
         let user_file = request.overrides.read().get(mode).map(str::to_owned);
         let loaded = models::load(mode, user_file.as_deref());
         telemetry.reset();
-        telemetry.set_message(loaded.message);
+        telemetry.set_loaded(loaded.message, loaded.info);
         telemetry.no_model.store(loaded.pair.is_none(), Relaxed);
         let hint_len = loaded.pair.as_ref().map_or(0, models::Pair::hint_len);
         let (small, large, delay) = match loaded.pair {

@@ -4,6 +4,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 
 use parking_lot::Mutex;
 
+use crate::{levels::BusLevel, model_info::ModelInfo};
+
 /// Duration of one 128-sample chunk at 16 kHz, in microseconds (the small engine's budget).
 pub const CHUNK_BUDGET_US: f64 = 8_000.0;
 
@@ -28,8 +30,20 @@ pub struct Telemetry {
     pub large_rtf_ppm: AtomicU32,
     /// True while the active mode has no model (audio passes through, latency-aligned).
     pub no_model: AtomicBool,
+    /// Level of the main input bus (the mixture).
+    pub input_level: BusLevel,
+    /// Level of the main output bus (talker 1, or the voice).
+    pub main_level: BusLevel,
+    /// Level of the auxiliary output bus (talker 2).
+    pub aux_level: BusLevel,
+    /// Latency reported to the host, in host samples.
+    pub latency_samples: AtomicU32,
+    /// Host sample rate in Hz (of the latest activation).
+    pub host_rate_hz: AtomicU32,
     /// Message for the editor: the latest refused weight file, or empty.
     message: Mutex<String>,
+    /// The loaded model (written with the message, never on the audio thread).
+    model: Mutex<Option<ModelInfo>>,
 }
 
 impl Telemetry {
@@ -50,6 +64,19 @@ impl Telemetry {
             &self.large_rtf_ppm,
         ] {
             a.store(0, Relaxed);
+        }
+        for m in [&self.input_level, &self.main_level, &self.aux_level] {
+            m.reset();
+        }
+    }
+
+    /// Latency reported to the host in milliseconds (0 before the first activation).
+    pub fn latency_ms(&self) -> f64 {
+        let rate = f64::from(self.host_rate_hz.load(Relaxed));
+        if rate > 0.0 {
+            1000.0 * f64::from(self.latency_samples.load(Relaxed)) / rate
+        } else {
+            0.0
         }
     }
 
@@ -94,5 +121,16 @@ impl Telemetry {
     /// The editor's message.
     pub fn message(&self) -> String {
         self.message.lock().clone()
+    }
+
+    /// Publishes the outcome of a model load: its message and model (never called on the audio thread).
+    pub fn set_loaded(&self, msg: String, model: Option<ModelInfo>) {
+        self.set_message(msg);
+        *self.model.lock() = model;
+    }
+
+    /// The loaded model, if any (the editor's copy).
+    pub fn model(&self) -> Option<ModelInfo> {
+        self.model.lock().clone()
     }
 }
