@@ -145,3 +145,21 @@ fn a_pretrained_large_model_is_loaded_into_the_joint_run() {
     assert!(trainer.load_large(&wrong).is_err());
     let _ = Device::Cpu;
 }
+
+#[test]
+fn optimizer_moments_keep_no_graph_between_steps() {
+    // A moment that records the op that made it holds the whole forward and
+    // backward graph of its step alive: memory then grows by a batch's
+    // activations every step until the run is killed.
+    let settings = TrainSettings {
+        batch: 2,
+        ..TrainSettings::default()
+    };
+    let mut trainer =
+        Trainer::new(WeightsConfig::Joint(JointConfig::tiny(2, 1, 2)), settings).unwrap();
+    run(&mut trainer, 2);
+    assert!(!trainer.adam.moments.is_empty());
+    for (name, (m, v)) in &trainer.adam.moments {
+        assert!(!m.track_op() && !v.track_op(), "{name} moments record ops");
+    }
+}

@@ -69,7 +69,9 @@ impl Adam {
             let Some(g) = grads.get(var.as_tensor()) else {
                 continue;
             };
-            let g = (g * scale)?;
+            // Gradients can carry the graph of the step that made them; the
+            // moments outlive the step, so they must hold plain values.
+            let g = (g.detach() * scale)?;
             let (m, v) = match self.moments.get(name) {
                 Some((m, v)) => (m.clone(), v.clone()),
                 None => (g.zeros_like()?, g.zeros_like()?),
@@ -78,7 +80,7 @@ impl Adam {
             let v = ((v * b2)? + (g.sqr()? * (1.0 - b2))?)?;
             let update = ((&m / c1)? / ((&v / c2)?.sqrt()? + self.eps)?)?;
             var.set(&(var.as_tensor() - (update * self.lr)?)?)?;
-            self.moments.insert(name.clone(), (m, v));
+            self.moments.insert(name.clone(), (m.detach(), v.detach()));
         }
         Ok(norm)
     }
