@@ -1,0 +1,288 @@
+//! `cargo xtask eval`: every model in streaming mode over the fixed test set,
+//! as the paper's table (SI-SDRi, PESQ, STOI, parameters, MACs) in Markdown,
+//! CSV, JSON and a plot of SI-SDRi against hint delay.
+
+mod macs;
+mod metrics;
+mod plot;
+mod resample;
+mod rows;
+mod stats;
+mod stoi;
+mod stream;
+mod table;
+#[cfg(test)]
+mod tests;
+
+use std::{
+    path::{Path, PathBuf},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
+};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use kb_data::{
+    fetch::default_cache, index::INDEX_FILE, MixtureSampler, Pools, SamplerConfig, Split, Task,
+};
+use kb_models::WeightsConfig;
+
+use metrics::MixtureScore;
+use rows::{Row, Sources};
+use stats::Stat;
+use table::{RowResult, Table};
+
+/// Arguments of `cargo xtask eval`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Task: ss (separation) or se (enhancement).
+    #[arg(long, default_value = "ss")]
+    pub task: String,
+    /// Data split the mixtures are drawn from.
+    #[arg(long, default_value = "test")]
+    pub split: String,
+    /// Small single-model weight file (row `sm`).
+    #[arg(long)]
+    pub sm: Option<PathBuf>,
+    /// Medium single-model weight file (row `mm`).
+    #[arg(long)]
+    pub mm: Option<PathBuf>,
+    /// Large single-model weight file (row `lm`).
+    #[arg(long)]
+    pub lm: Option<PathBuf>,
+    /// Joint weight file (rows `boost_c{delay}` and `boost_c{delay}_nohint`); repeatable.
+    #[arg(long)]
+    pub boost: Vec<PathBuf>,
+    /// Folder of the default weight files (`separate_small.safetensors`, ..., `separate_c1.safetensors`, ...), used when no model flag is given.
+    #[arg(long, default_value = "assets")]
+    pub weights_dir: PathBuf,
+    /// Number of test mixtures.
+    #[arg(long, default_value_t = 100)]
+    pub count: usize,
+    /// Mixture length in seconds.
+    #[arg(long, default_value_t = 4.0)]
+    pub seconds: f64,
+    /// Seed of the test mixtures.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Data cache (default: $KB_DATA_CACHE, else /work/cache).
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+    /// Output folder (default target/eval/<task>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// End with the table as one JSON object on the last line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One test mixture: the input [ear][t] and the clean targets [source][ear][t].
+pub struct Case {
+    /// The mixture.
+    pub mixture: Vec<Vec<f32>>,
+    /// The targets.
+    pub sources: Vec<Vec<Vec<f32>>>,
+}
+
+/// Parses the task: separation or enhancement.
+fn parse_task(s: &str) -> Result<Task, String> {
+    match s.parse::<Task>().map_err(|e| e.to_string())? {
+        Task::Tse => Err("eval supports the tasks ss and se".into()),
+        t => Ok(t),
+    }
+}
+
+/// Draws the fixed mixtures of `split` from the data cache.
+fn load_cases(args: &Args, task: Task, split: Split) -> Result<Vec<Case>, String> {
+    let cache = args.cache.clone().unwrap_or_else(default_cache);
+    let index = cache.join(INDEX_FILE);
+    if !index.exists() {
+        return Err(format!(
+            "no data cache at {}: run `cargo xtask data fetch` first (or pass --cache DIR)",
+            cache.display()
+        ));
+    }
+    let pools = Pools::load(&index, &[split], &[])
+        .map_err(|e| format!("cannot load the data cache {}: {e}", cache.display()))?;
+    let config = SamplerConfig {
+        seconds: args.seconds,
+        ..Default::default()
+    };
+    let sampler = MixtureSampler::with_config(Arc::new(pools), task, split, args.seed, config)
+        .map_err(|e| format!("cannot draw {split:?} mixtures: {e}"))?;
+    Ok((0..args.count as u64)
+        .map(|i| {
+            let m = sampler.get(i);
+            Case {
+                mixture: m.mixture,
+                sources: m.sources,
+            }
+        })
+        .collect())
+}
+
+/// Parameter counts (small, large + compression) of a row's weights.
+fn params(row: &Row) -> (usize, Option<usize>) {
+    let count = |keep: &dyn Fn(&str) -> bool| -> usize {
+        row.weights
+            .tensors
+            .iter()
+            .filter(|(k, _)| keep(k))
+            .map(|(_, t)| t.elem_count())
+            .sum()
+    };
+    match &row.weights.config {
+        WeightsConfig::Single(_) => (count(&|_| true), None),
+        WeightsConfig::Joint(_) => (
+            count(&|k| k.starts_with("small.")),
+            Some(count(&|k| !k.starts_with("small."))),
+        ),
+    }
+}
+
+/// MACs per second of a row: (small with merges, large with compression).
+fn macs_per_second(row: &Row) -> (f64, Option<f64>) {
+    match &row.weights.config {
+        WeightsConfig::Single(c) => (
+            macs::model_macs_per_chunk(c) as f64 * macs::chunks_per_second(c),
+            None,
+        ),
+        WeightsConfig::Joint(j) => {
+            let rate = macs::chunks_per_second(&j.small);
+            let small = macs::model_macs_per_chunk(&j.small) + macs::merge_macs_per_chunk(j);
+            let large = macs::model_macs_per_chunk(&j.large) + macs::compression_macs_per_chunk(j);
+            (small as f64 * rate, Some(large as f64 * rate))
+        }
+    }
+}
+
+/// Summarises one row's per-mixture scores.
+fn summarise(row: &Row, scores: &[MixtureScore]) -> RowResult {
+    let pick = |f: &dyn Fn(&MixtureScore) -> Option<f64>| -> Vec<f64> {
+        scores.iter().filter_map(f).collect()
+    };
+    let (params, params_large) = params(row);
+    let (macs, macs_large) = macs_per_second(row);
+    RowResult {
+        name: row.name.clone(),
+        delay: row.delay(),
+        hints: row.hints,
+        params,
+        params_large,
+        macs_per_second: macs,
+        macs_per_second_large: macs_large,
+        si_sdri: Stat::of(&pick(&|s| Some(s.si_sdri))).expect("at least one mixture"),
+        pesq: Stat::of(&pick(&|s| s.pesq)),
+        stoi: Stat::of(&pick(&|s| Some(s.stoi))).expect("at least one mixture"),
+    }
+}
+
+/// Runs every row over every case (cases spread over `threads` threads, each
+/// model single-threaded) and builds the table.
+pub fn evaluate(
+    rows: &[Row],
+    cases: &[Case],
+    task: Task,
+    threads: usize,
+    bar: &ProgressBar,
+) -> Result<Table, String> {
+    if cases.is_empty() {
+        return Err("no mixture to evaluate (--count 0)".into());
+    }
+    let scores: Mutex<Vec<Vec<Option<MixtureScore>>>> =
+        Mutex::new(vec![vec![None; cases.len()]; rows.len()]);
+    let next = AtomicUsize::new(0);
+    let failure: Mutex<Option<String>> = Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..threads.max(1) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= cases.len() || failure.lock().unwrap().is_some() {
+                    break;
+                }
+                let case = &cases[i];
+                for (r, row) in rows.iter().enumerate() {
+                    match stream::separate(row, &case.mixture) {
+                        Ok(est) => {
+                            let score = metrics::score(&est, &case.sources, &case.mixture);
+                            scores.lock().unwrap()[r][i] = Some(score);
+                        }
+                        Err(e) => {
+                            failure.lock().unwrap().get_or_insert(e);
+                            return;
+                        }
+                    }
+                    bar.inc(1);
+                }
+            });
+        }
+    });
+    if let Some(e) = failure.into_inner().unwrap() {
+        return Err(e);
+    }
+    let scores = scores.into_inner().unwrap();
+    Ok(Table {
+        task: task.name().to_string(),
+        count: cases.len(),
+        rows: rows
+            .iter()
+            .zip(scores)
+            .map(|(row, s)| summarise(row, &s.into_iter().flatten().collect::<Vec<_>>()))
+            .collect(),
+    })
+}
+
+/// Writes `eval.md`, `eval.csv` and `si_sdri_vs_delay.png` into `dir`.
+pub fn write_outputs(table: &Table, dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let write = |name: &str, text: String| -> Result<(), String> {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    };
+    write("eval.md", table.markdown())?;
+    write("eval.csv", table.csv())?;
+    plot::draw(table, &dir.join("si_sdri_vs_delay.png"))
+}
+
+/// Runs the command.
+pub fn run(args: &Args) -> Result<(), String> {
+    let task = parse_task(&args.task)?;
+    let split: Split = args
+        .split
+        .parse()
+        .map_err(|e: kb_data::Error| e.to_string())?;
+    let sources = Sources {
+        singles: [
+            ("sm", args.sm.clone()),
+            ("mm", args.mm.clone()),
+            ("lm", args.lm.clone()),
+        ],
+        boosts: args.boost.clone(),
+        weights_dir: args.weights_dir.clone(),
+    };
+    let rows = rows::load_rows(&sources, task)?;
+    let cases = load_cases(args, task, split)?;
+    let bar = ProgressBar::new((cases.len() * rows.len()) as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} model runs ({eta} left)")
+            .expect("valid template"),
+    );
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let table = evaluate(&rows, &cases, task, threads, &bar)?;
+    bar.finish_and_clear();
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("target/eval").join(task.name()));
+    write_outputs(&table, &out)?;
+    println!("{}", table.markdown());
+    println!(
+        "wrote eval.md, eval.csv and si_sdri_vs_delay.png to {}",
+        out.display()
+    );
+    if args.json {
+        println!("{}", table.json());
+    }
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! Per-mixture scores: permutation-invariant SI-SDRi, wideband PESQ and STOI.
+
+use super::stoi::stoi;
+
+/// The models' sample rate in Hz.
+const RATE: usize = 16_000;
+
+/// SI-SDR in dB of `estimate` against `target` (no mean removal, as the training loss).
+pub fn si_sdr(estimate: &[f32], target: &[f32]) -> f64 {
+    let dot: f64 = estimate
+        .iter()
+        .zip(target)
+        .map(|(e, t)| f64::from(*e) * f64::from(*t))
+        .sum();
+    let energy: f64 = target.iter().map(|t| f64::from(*t).powi(2)).sum();
+    let alpha = dot / (energy + 1e-12);
+    let (mut signal, mut noise) = (0.0, 0.0);
+    for (e, t) in estimate.iter().zip(target) {
+        let s = alpha * f64::from(*t);
+        signal += s * s;
+        noise += (f64::from(*e) - s).powi(2);
+    }
+    10.0 * ((signal + 1e-12) / (noise + 1e-12)).log10()
+}
+
+/// Wideband PESQ (P.862.2 MOS-LQO) of `degraded` against `reference` at 16 kHz;
+/// None when P.862 finds no utterance. Each signal is scaled to a 0.9 full-scale
+/// peak for the 16-bit input (P.862 aligns levels itself).
+pub fn pesq_wb(reference: &[f32], degraded: &[f32]) -> Option<f64> {
+    let pcm = |x: &[f32]| -> Vec<i16> {
+        let peak = x.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let gain = if peak > 0.0 {
+            0.9 * 32767.0 / peak
+        } else {
+            0.0
+        };
+        x.iter().map(|v| (v * gain).round() as i16).collect()
+    };
+    pesq::pesq_wb(&pcm(reference), &pcm(degraded))
+        .ok()
+        .map(f64::from)
+}
+
+/// STOI of `estimate` against `clean` at 16 kHz.
+pub fn stoi_16k(clean: &[f32], estimate: &[f32]) -> f64 {
+    let wide = |x: &[f32]| -> Vec<f64> { x.iter().map(|v| f64::from(*v)).collect() };
+    stoi(&wide(clean), &wide(estimate), RATE)
+}
+
+/// Every ordering of `0..n`.
+fn permutations(n: usize) -> Vec<Vec<usize>> {
+    if n == 0 {
+        return vec![Vec::new()];
+    }
+    let mut all = Vec::new();
+    for p in permutations(n - 1) {
+        for at in 0..=p.len() {
+            let mut q = p.clone();
+            q.insert(at, n - 1);
+            all.push(q);
+        }
+    }
+    all
+}
+
+/// Scores of one model on one mixture, averaged over sources and ears.
+#[derive(Debug, Clone, Copy)]
+pub struct MixtureScore {
+    /// SI-SDR improvement over the mixture in dB.
+    pub si_sdri: f64,
+    /// Wideband PESQ, None when no pair could be scored.
+    pub pesq: Option<f64>,
+    /// STOI.
+    pub stoi: f64,
+}
+
+/// Scores `estimates` [source][ear][t] against `sources` [source][ear][t] of
+/// `mixture` [ear][t]: estimates are matched to sources by the ordering with
+/// the best mean SI-SDR; PESQ and STOI use that ordering.
+pub fn score(
+    estimates: &[Vec<Vec<f32>>],
+    sources: &[Vec<Vec<f32>>],
+    mixture: &[Vec<f32>],
+) -> MixtureScore {
+    let pairs = |perm: &[usize]| -> Vec<(&[f32], &[f32], &[f32])> {
+        sources
+            .iter()
+            .enumerate()
+            .flat_map(|(s, src)| {
+                (0..src.len()).map(move |e| {
+                    (
+                        estimates[perm[s]][e].as_slice(),
+                        src[e].as_slice(),
+                        mixture[e].as_slice(),
+                    )
+                })
+            })
+            .collect()
+    };
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let best = permutations(sources.len())
+        .into_iter()
+        .map(|p| {
+            let gains: Vec<f64> = pairs(&p)
+                .iter()
+                .map(|(est, src, mix)| si_sdr(est, src) - si_sdr(mix, src))
+                .collect();
+            (mean(&gains), p)
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .expect("at least one ordering");
+    let chosen = pairs(&best.1);
+    let pesq: Vec<f64> = chosen
+        .iter()
+        .filter_map(|(est, src, _)| pesq_wb(src, est))
+        .collect();
+    let stoi: Vec<f64> = chosen
+        .iter()
+        .map(|(est, src, _)| stoi_16k(src, est))
+        .collect();
+    MixtureScore {
+        si_sdri: best.0,
+        pesq: (!pesq.is_empty()).then(|| mean(&pesq)),
+        stoi: mean(&stoi),
+    }
+}
