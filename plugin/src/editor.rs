@@ -19,7 +19,7 @@ use nice_plug_egui::{
 use crate::{params::KbParams, telemetry::Telemetry};
 
 /// The editor's initial size in logical points.
-pub const SIZE: (f32, f32) = (780.0, 600.0);
+pub const SIZE: (f32, f32) = (900.0, 540.0);
 /// The smallest size the window may be resized to.
 pub const MIN_SIZE: (f32, f32) = (520.0, 360.0);
 /// Interval between repaints of the live view (60 fps).

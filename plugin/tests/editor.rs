@@ -148,9 +148,12 @@ impl Harness {
         let view = View::sample(&self.telemetry);
         let setter = ParamSetter::new(&*self.recorder);
         let (params, state) = (&self.params, &mut self.state);
-        self.ctx.run_ui(input, |ui| {
+        let mut out = self.ctx.run_ui(input, |ui| {
             editor::window(ui, params, &setter, &view, state)
-        })
+        });
+        // No renderer: the font atlas uploads are not needed.
+        out.textures_delta.clear();
+        out
     }
 
     /// Renders until the layout settles and returns the texts.
@@ -228,7 +231,10 @@ fn every_control_and_readout_is_on_screen_by_its_label() {
         "13.0 ms reported to the host",
         // model
         "built-in separate model",
-        "1.23 MB: small 27.1 k params (D 16), large 1.90 M (D 64)",
+        "Size",
+        "1.23 MB",
+        "Parameters",
+        "small 27.1 k (D 16), large 1.90 M (D 64)",
         "Evaluation",
         "not evaluated",
     ];

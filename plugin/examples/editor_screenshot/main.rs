@@ -110,10 +110,11 @@ fn main() -> Result<(), Box<dyn Error>> {
                 },
             );
             let view = View::sample(&telemetry);
-            let output = ctx.run_ui(input, |ui| {
+            let mut output = ctx.run_ui(input, |ui| {
                 editor::window(ui, &params, &setter, &view, &mut state)
             });
             textures.apply(&output.textures_delta);
+            output.textures_delta.clear();
             last = Some(output);
         }
     }

@@ -14,8 +14,12 @@ use crate::{
 
 /// Width at which the sections sit side by side.
 const TWO_COLUMNS_MIN_WIDTH: f32 = 680.0;
+/// Width of a slider.
+const SLIDER_WIDTH: f32 = 150.0;
 /// Width of a meter or gauge.
-const BAR_WIDTH: f32 = 150.0;
+const METER_WIDTH: f32 = 110.0;
+/// Space around the editor's content.
+const MARGIN: i8 = 12;
 
 /// Draws the whole editor into `ui`; every control goes through `setter`.
 pub fn draw(
@@ -27,6 +31,12 @@ pub fn draw(
 ) {
     let now = ui.input(|i| i.time);
     state.misses.sample(now, view.hints_missed);
+    egui::Frame::new()
+        .inner_margin(MARGIN)
+        .show(ui, |ui| content(ui, params, setter, view, state));
+}
+
+fn content(ui: &mut Ui, params: &KbParams, setter: &ParamSetter, view: &View, state: &mut UiState) {
     ui.horizontal(|ui| {
         ui.heading("Knowledge Boost");
         let (status, colour) = if params.bypass.value() {
@@ -118,17 +128,17 @@ fn controls(
             ui.end_row();
         }
         ui.label("Mix");
-        ui.add(ParamSlider::for_param(&params.mix, setter).with_width(BAR_WIDTH));
+        ui.add(ParamSlider::for_param(&params.mix, setter).with_width(SLIDER_WIDTH));
         ui.end_row();
         ui.label("Output gain");
-        ui.add(ParamSlider::for_param(&params.gain, setter).with_width(BAR_WIDTH));
+        ui.add(ParamSlider::for_param(&params.gain, setter).with_width(SLIDER_WIDTH));
         ui.end_row();
         ui.label("Weight file");
         ui.vertical(|ui| {
             ui.add(
                 TextEdit::singleline(&mut state.weight_path)
                     .hint_text(format!("built-in {} model", mode.name()))
-                    .desired_width(BAR_WIDTH + 80.0),
+                    .desired_width(SLIDER_WIDTH + 80.0),
             );
             ui.horizontal(|ui| {
                 if ui.button("Load").clicked() {
@@ -157,7 +167,7 @@ fn levels(ui: &mut Ui, view: &View) {
         {
             ui.label(name);
             ui.horizontal(|ui| {
-                meter::level(ui, level, BAR_WIDTH);
+                meter::level(ui, level, METER_WIDTH);
                 ui.label(
                     RichText::new(format!(
                         "{:>5.1} dB rms  {:>5.1} pk",
@@ -200,7 +210,7 @@ fn hints(ui: &mut Ui, params: &KbParams, view: &View, state: &UiState) {
         ui.end_row();
         ui.label("Misses, last 10 s");
         ui.horizontal(|ui| {
-            meter::misses(ui, &state.misses.per_second(), BAR_WIDTH);
+            meter::misses(ui, &state.misses.per_second(), METER_WIDTH);
             ui.label(format!(
                 "{} in {} s",
                 state.misses.total(),
@@ -220,7 +230,7 @@ fn cpu(ui: &mut Ui, view: &View) {
                 ui,
                 small / 100.0,
                 style::grade(small, 50.0, 90.0),
-                BAR_WIDTH,
+                METER_WIDTH,
             );
             ui.label(format!(
                 "{small:.0} % of 8 ms (worst {:.0} %)",
@@ -263,9 +273,11 @@ fn model(ui: &mut Ui, view: &View) {
         ui.label(&m.name);
         ui.end_row();
         ui.label("Size");
+        ui.label(format!("{:.2} MB", m.file_bytes as f64 / 1e6));
+        ui.end_row();
+        ui.label("Parameters");
         ui.label(format!(
-            "{:.2} MB: small {} params (D {}), large {} (D {})",
-            m.file_bytes as f64 / 1e6,
+            "small {} (D {}), large {} (D {})",
             count(m.small_params),
             m.widths.0,
             count(m.large_params),
