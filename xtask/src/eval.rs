@@ -174,6 +174,7 @@ fn summarise(row: &Row, scores: &[MixtureScore]) -> RowResult {
         macs_per_second_large: macs_large,
         si_sdri: Stat::of(&pick(&|s| Some(s.si_sdri))).expect("at least one mixture"),
         pesq: Stat::of(&pick(&|s| s.pesq)),
+        pesq_unscored: scores.iter().map(|s| s.pesq_unscored).sum(),
         stoi: Stat::of(&pick(&|s| Some(s.stoi))).expect("at least one mixture"),
     }
 }
@@ -262,6 +263,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         weights_dir: args.weights_dir.clone(),
     };
     let rows = rows::load_rows(&sources, task)?;
+    metrics::quiet_pesq_panics();
     let cases = load_cases(args, task, split)?;
     let bar = ProgressBar::new((cases.len() * rows.len()) as u64);
     bar.set_style(
@@ -277,6 +279,12 @@ pub fn run(args: &Args) -> Result<(), String> {
         .unwrap_or_else(|| PathBuf::from("target/eval").join(task.name()));
     write_outputs(&table, &out)?;
     println!("{}", table.markdown());
+    for r in table.rows.iter().filter(|r| r.pesq_unscored > 0) {
+        println!(
+            "note: {}: PESQ could not score {} source-ear pair(s) (left out of its mean)",
+            r.name, r.pesq_unscored
+        );
+    }
     println!(
         "wrote eval.md, eval.csv and si_sdri_vs_delay.png to {}",
         out.display()

@@ -24,8 +24,9 @@ pub fn si_sdr(estimate: &[f32], target: &[f32]) -> f64 {
 }
 
 /// Wideband PESQ (P.862.2 MOS-LQO) of `degraded` against `reference` at 16 kHz;
-/// None when P.862 finds no utterance. Each signal is scaled to a 0.9 full-scale
-/// peak for the 16-bit input (P.862 aligns levels itself).
+/// None when P.862 finds no utterance or the `pesq` crate panics (it does on
+/// some signals, see [`quiet_pesq_panics`]). Each signal is scaled to a 0.9
+/// full-scale peak for the 16-bit input (P.862 aligns levels itself).
 pub fn pesq_wb(reference: &[f32], degraded: &[f32]) -> Option<f64> {
     let pcm = |x: &[f32]| -> Vec<i16> {
         let peak = x.iter().fold(0f32, |m, v| m.max(v.abs()));
@@ -36,9 +37,24 @@ pub fn pesq_wb(reference: &[f32], degraded: &[f32]) -> Option<f64> {
         };
         x.iter().map(|v| (v * gain).round() as i16).collect()
     };
-    pesq::pesq_wb(&pcm(reference), &pcm(degraded))
+    let (r, d) = (pcm(reference), pcm(degraded));
+    std::panic::catch_unwind(|| pesq::pesq_wb(&r, &d))
+        .ok()?
         .ok()
         .map(f64::from)
+}
+
+/// Keeps the default panic report for every panic but those inside the `pesq`
+/// crate (an arithmetic overflow in its utterance splitting on some signals),
+/// which [`pesq_wb`] turns into an unscored pair.
+pub fn quiet_pesq_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let in_pesq = info.location().is_some_and(|l| l.file().contains("/pesq-"));
+        if !in_pesq {
+            default(info);
+        }
+    }));
 }
 
 /// STOI of `estimate` against `clean` at 16 kHz.
@@ -70,6 +86,8 @@ pub struct MixtureScore {
     pub si_sdri: f64,
     /// Wideband PESQ, None when no pair could be scored.
     pub pesq: Option<f64>,
+    /// Source-ear pairs PESQ could not score.
+    pub pesq_unscored: usize,
     /// STOI.
     pub stoi: f64,
 }
@@ -120,6 +138,7 @@ pub fn score(
         .collect();
     MixtureScore {
         si_sdri: best.0,
+        pesq_unscored: chosen.len() - pesq.len(),
         pesq: (!pesq.is_empty()).then(|| mean(&pesq)),
         stoi: mean(&stoi),
     }

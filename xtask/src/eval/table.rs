@@ -26,6 +26,8 @@ pub struct RowResult {
     pub si_sdri: Stat,
     /// Wideband PESQ (None when no mixture could be scored).
     pub pesq: Option<Stat>,
+    /// Source-ear pairs PESQ could not score (left out of its mean).
+    pub pesq_unscored: usize,
     /// STOI.
     pub stoi: Stat,
 }
