@@ -54,7 +54,7 @@ pub struct Args {
     /// Joint weight file (rows `boost_c{delay}` and `boost_c{delay}_nohint`); repeatable.
     #[arg(long)]
     pub boost: Vec<PathBuf>,
-    /// Folder of the default weight files (`separate_small.safetensors`, ..., `separate_c1.safetensors`, ...), used when no model flag is given.
+    /// Folder of the default weight files (`separate_small.safetensors`, `separate_medium.safetensors`, `separate_large.safetensors`, the shipped `separate.safetensors` and `separate_c1.safetensors` ... `separate_c3.safetensors`), used when no model flag is given.
     #[arg(long, default_value = "assets")]
     pub weights_dir: PathBuf,
     /// Number of test mixtures.

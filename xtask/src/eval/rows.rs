@@ -40,8 +40,9 @@ pub struct Sources {
 /// Default file stem of each single row.
 const SINGLE_STEMS: [(&str, &str); 3] = [("sm", "small"), ("mm", "medium"), ("lm", "large")];
 
-/// Default joint files (hint delays 1 and 3).
-const BOOST_STEMS: [&str; 2] = ["c1", "c3"];
+/// Default joint files: the plugin's shipped model (`separate.safetensors`) and
+/// the other delays (`separate_c1.safetensors`, ...); rows are named by each file's delay.
+const BOOST_STEMS: [&str; 4] = ["", "c1", "c2", "c3"];
 
 fn task_prefix(task: Task) -> &'static str {
     match task {
@@ -75,7 +76,10 @@ fn load(file: &Path, task: Task, joint: bool) -> Result<Weights, String> {
 /// skipped with a note on stderr. Errors when no row is left.
 pub fn load_rows(src: &Sources, task: Task) -> Result<Vec<Row>, String> {
     let prefix = task_prefix(task);
-    let default = |stem: &str| src.weights_dir.join(format!("{prefix}_{stem}.safetensors"));
+    let default = |stem: &str| match stem {
+        "" => src.weights_dir.join(format!("{prefix}.safetensors")),
+        _ => src.weights_dir.join(format!("{prefix}_{stem}.safetensors")),
+    };
     let any_explicit = src.singles.iter().any(|(_, f)| f.is_some()) || !src.boosts.is_empty();
     let mut singles: Vec<(&str, PathBuf, bool)> = Vec::new();
     for ((name, file), (_, stem)) in src.singles.iter().zip(SINGLE_STEMS) {
