@@ -33,14 +33,16 @@ fn cargo() -> Command {
     c
 }
 
-/// Builds the release bundles once per process (`cargo xtask bundle knowledge_boost --release`)
-/// and returns the `.clap` path.
-pub fn release_bundle() -> PathBuf {
+/// Builds the CLAP and VST3 bundles once per process and returns the `.clap`
+/// path. They build in the workspace's optimised dev profile (`cargo run -p
+/// xtask -- bundle knowledge_boost`), which reuses the test build's compiled
+/// dependencies instead of compiling everything again for `--release`.
+pub fn bundle() -> PathBuf {
     static BUNDLE: OnceLock<PathBuf> = OnceLock::new();
     BUNDLE
         .get_or_init(|| {
             let status = cargo()
-                .args(["xtask", "bundle", "knowledge_boost", "--release"])
+                .args(["run", "-p", "xtask", "--", "bundle", "knowledge_boost"])
                 .status()
                 .expect("cargo runs");
             assert!(status.success(), "bundling failed");

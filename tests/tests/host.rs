@@ -4,8 +4,7 @@
 use std::{path::PathBuf, sync::OnceLock};
 
 use kb_e2e::{
-    binaural_mixture, max_diff_shifted, process, reference, release_bundle, signal_delay,
-    weight_file, Run,
+    binaural_mixture, bundle, max_diff_shifted, process, reference, signal_delay, weight_file, Run,
 };
 use kb_models::{weights::Weights, JointConfig};
 
@@ -23,7 +22,7 @@ fn weights() -> &'static (PathBuf, Weights) {
 fn run(rate: f64, offline: bool, params: Vec<(&'static str, f64)>, seed: u64) -> Run {
     weights();
     Run {
-        plugin: release_bundle(),
+        plugin: bundle(),
         rate,
         offline,
         params,
@@ -87,7 +86,7 @@ fn state_saves_and_restores_through_the_host() {
     let (path, _) = weights();
     // Stepped parameters (mode, boost) take their index, continuous ones a 0..1 value.
     let params = [("mode", 1.0), ("boost", 0.0), ("mix", 0.25), ("gain", 0.75)];
-    let rt = kb_e2e::state_roundtrip(&release_bundle(), &params).expect("state round trip");
+    let rt = kb_e2e::state_roundtrip(&bundle(), &params).expect("state round trip");
     let (saved, values, again) = (rt.saved, rt.values, rt.resaved);
     for ((id, want), got) in params.iter().zip(&values) {
         assert!(

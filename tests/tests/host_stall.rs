@@ -2,8 +2,7 @@
 //! in real-time mode and equals the small model run without hints.
 
 use kb_e2e::{
-    binaural_mixture, max_diff_shifted, process, reference, release_bundle, signal_delay,
-    weight_file, Run,
+    binaural_mixture, bundle, max_diff_shifted, process, reference, signal_delay, weight_file, Run,
 };
 use kb_models::{weights::Weights, JointConfig};
 
@@ -16,7 +15,7 @@ fn stalled_background_gives_the_small_only_output() {
     let rate = 48_000.0;
     let x = binaural_mixture(rate, 20.0, 4);
     let run = Run {
-        plugin: release_bundle(),
+        plugin: bundle(),
         rate,
         offline: false,
         params: Vec::new(),
