@@ -17,6 +17,8 @@ use crate::{
 
 /// Metadata key that holds the configuration JSON.
 pub const CONFIG_KEY: &str = "knowledge_boost_config";
+/// Metadata key that holds the model's evaluation figure (one line of text).
+pub const EVALUATION_KEY: &str = "knowledge_boost_evaluation";
 
 /// A model built from a weight file.
 #[derive(Debug, Clone)]
@@ -84,6 +86,15 @@ pub fn save_with_metadata(
     safetensors::serialize_to_file(views, Some(metadata), path).map_err(|e| err(e.to_string()))
 }
 
+/// Writes `w` to `path` with its configuration and evaluation figure.
+pub fn save_weights(path: &Path, w: &Weights) -> Result<()> {
+    let mut metadata = HashMap::from([(CONFIG_KEY.to_string(), w.config.to_json())]);
+    if let Some(e) = &w.evaluation {
+        metadata.insert(EVALUATION_KEY.to_string(), e.clone());
+    }
+    save_with_metadata(path, metadata, &w.tensors)
+}
+
 /// Writes every variable of `params` with `cfg`.
 pub fn save_params(path: &Path, cfg: &WeightsConfig, params: &SeededParams) -> Result<()> {
     save(path, cfg, &params.tensors())
@@ -96,6 +107,8 @@ pub struct Weights {
     pub config: WeightsConfig,
     /// Every tensor, by name.
     pub tensors: HashMap<String, Tensor>,
+    /// The evaluation figure stored with the weights, if any.
+    pub evaluation: Option<String>,
 }
 
 impl Weights {
@@ -116,6 +129,11 @@ impl Weights {
         };
         let (_, header) = SafeTensors::read_metadata(bytes)
             .map_err(|e| err(format!("not a safetensors file: {e}")))?;
+        let evaluation = header
+            .metadata()
+            .as_ref()
+            .and_then(|m| m.get(EVALUATION_KEY))
+            .cloned();
         let json = header
             .metadata()
             .as_ref()
@@ -163,7 +181,11 @@ impl Weights {
                 "missing tensor `{name}` (the model expects shape {shape:?})"
             )));
         }
-        Ok(Self { config, tensors })
+        Ok(Self {
+            config,
+            tensors,
+            evaluation,
+        })
     }
 
     /// The current values of every variable of `params`, a model of `config`.
@@ -173,7 +195,11 @@ impl Weights {
             .into_iter()
             .map(|(k, v)| Ok((k, v.copy()?)))
             .collect::<Result<HashMap<_, _>>>()?;
-        Ok(Self { config, tensors })
+        Ok(Self {
+            config,
+            tensors,
+            evaluation: None,
+        })
     }
 
     /// A model of `config` with weights drawn from `seed` (for tests and benchmarks).

@@ -206,6 +206,7 @@ fn engine_matches_reference() {
     let weights = Weights {
         config: WeightsConfig::Joint(config()),
         tensors: ours.clone(),
+        evaluation: None,
     };
     let kernels = Kernels::best();
     let mut small = SmallEngine::from_weights(&weights, kernels).unwrap();

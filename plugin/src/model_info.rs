@@ -1,5 +1,6 @@
 //! What the editor shows about the loaded model: its name, size, hint delay and
-//! evaluation figure (from the training run's `metrics.csv`, when one sits next to it).
+//! evaluation figure (stored in the weight file, else from the training run's
+//! `metrics.csv` when one sits next to it).
 
 use std::path::Path;
 
@@ -31,6 +32,7 @@ pub struct ModelInfo {
 
 impl ModelInfo {
     /// Describes `w`, read from `file_bytes` bytes named `name`; `path` is the user's file, if any.
+    /// The evaluation figure is the file's own, else the best of a `metrics.csv` beside `path`.
     pub fn describe(w: &Weights, name: String, file_bytes: u64, path: Option<&Path>) -> Self {
         let (mut small_params, mut large_params) = (0, 0);
         for (key, t) in &w.tensors {
@@ -51,7 +53,7 @@ impl ModelInfo {
             large_params,
             widths,
             delay,
-            eval: path.and_then(eval_next_to),
+            eval: w.evaluation.clone().or_else(|| path.and_then(eval_next_to)),
         }
     }
 }
