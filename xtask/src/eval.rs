@@ -75,6 +75,9 @@ pub struct Args {
     /// End with the table as one JSON object on the last line.
     #[arg(long)]
     pub json: bool,
+    /// Store each model's SI-SDRi (with hints) in its weight file's metadata: the figure the editor shows.
+    #[arg(long)]
+    pub stamp: bool,
 }
 
 /// One test mixture: the input [ear][t] and the clean targets [source][ear][t].
@@ -289,8 +292,32 @@ pub fn run(args: &Args) -> Result<(), String> {
         "wrote eval.md, eval.csv and si_sdri_vs_delay.png to {}",
         out.display()
     );
+    if args.stamp {
+        let how = format!(
+            "{} {} mixtures of {} s, {} split, seed {}; cargo xtask eval",
+            table.count, table.task, args.seconds, args.split, args.seed
+        );
+        stamp(&rows, &table, &how)?;
+    }
     if args.json {
         println!("{}", table.json());
+    }
+    Ok(())
+}
+
+/// Writes each hinted row's SI-SDRi, and `how` it was measured, into its weight file.
+pub fn stamp(rows: &[Row], table: &Table, how: &str) -> Result<(), String> {
+    for row in rows.iter().filter(|r| r.hints) {
+        let Some(result) = table.rows.iter().find(|r| r.name == row.name) else {
+            continue;
+        };
+        let s = &result.si_sdri;
+        let ci = s.ci95.map_or(String::new(), |c| format!(" ± {c:.2}"));
+        let mut weights = row.weights.clone();
+        weights.evaluation = Some(format!("SI-SDRi {:.2}{ci} dB ({how})", s.mean));
+        kb_models::weights::save_weights(&row.file, &weights)
+            .map_err(|e| format!("cannot stamp {}: {e}", row.file.display()))?;
+        println!("stamped {}", row.file.display());
     }
     Ok(())
 }

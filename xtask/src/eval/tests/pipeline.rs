@@ -16,7 +16,7 @@ use kb_models::{
 use super::super::{
     evaluate,
     rows::{load_rows, Sources},
-    write_outputs, Case,
+    stamp, write_outputs, Case,
 };
 
 /// A fresh folder under the system temp dir.
@@ -281,6 +281,34 @@ fn eval_reports_what_the_engines_produce() {
     }
     let png = std::fs::read(out.join("si_sdri_vs_delay.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+
+    // --stamp: each file carries the SI-SDRi of its hinted row, weights unchanged.
+    stamp(&rows, &table, "a test").unwrap();
+    for (file, want, before) in [
+        (&sm, per_row[0], &weights[0].0),
+        (&boost, per_row[1], &weights[1].0),
+    ] {
+        let back = Weights::load(file).unwrap();
+        let figure = back.evaluation.clone().unwrap();
+        assert!(
+            figure.starts_with(&format!("SI-SDRi {want:.2} ")),
+            "{figure}"
+        );
+        assert!(figure.ends_with("(a test)"), "{figure}");
+        for (name, t) in &before.tensors {
+            assert_eq!(
+                (t - &back.tensors[name])
+                    .unwrap()
+                    .abs()
+                    .unwrap()
+                    .max_all()
+                    .unwrap()
+                    .to_scalar::<f32>()
+                    .unwrap(),
+                0.0
+            );
+        }
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
