@@ -79,8 +79,17 @@ pub fn draw(table: &Table, path: &Path) -> Result<(), String> {
         .y_label_area_size(55)
         .build_cartesian_2d(x0..x1, lo - margin..hi + margin)
         .map_err(err)?;
+    let whole = |x: &f64| {
+        if (x - x.round()).abs() < 1e-6 {
+            format!("{}", x.round())
+        } else {
+            String::new()
+        }
+    };
     chart
         .configure_mesh()
+        .x_labels(((x1 - x0) * 2.0) as usize + 1)
+        .x_label_formatter(&whole)
         .x_desc("hint delay C (8 ms chunks)")
         .y_desc("SI-SDRi (dB)")
         .draw()
