@@ -31,6 +31,24 @@ pub fn si_sdr(estimate: &Tensor, target: &Tensor) -> Result<Tensor> {
     Ok((ratio.log()? * (10.0 / std::f64::consts::LN_10))?)
 }
 
+/// SI-SDR in dB of `estimate` against `target` on plain samples, in f64 (no mean removal).
+pub fn si_sdr_db(estimate: &[f32], target: &[f32]) -> f64 {
+    let dot: f64 = estimate
+        .iter()
+        .zip(target)
+        .map(|(e, t)| f64::from(*e) * f64::from(*t))
+        .sum();
+    let energy: f64 = target.iter().map(|t| f64::from(*t).powi(2)).sum();
+    let alpha = dot / (energy + 1e-12);
+    let (mut signal, mut noise) = (0.0, 0.0);
+    for (e, t) in estimate.iter().zip(target) {
+        let s = alpha * f64::from(*t);
+        signal += s * s;
+        noise += (f64::from(*e) - s).powi(2);
+    }
+    10.0 * ((signal + 1e-12) / (noise + 1e-12)).log10()
+}
+
 /// SI-SNR in dB: SI-SDR after removing each signal's mean.
 pub fn si_snr(estimate: &Tensor, target: &Tensor) -> Result<Tensor> {
     let centre =

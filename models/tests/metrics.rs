@@ -1,7 +1,9 @@
 //! SI-SDR family against independently computed values.
 
 use candle_core::{Device, Tensor, Var};
-use kb_models::metrics::{neg_si_sdr_loss, pit_si_sdr_loss, si_sdr, si_sdr_improvement, si_snr};
+use kb_models::metrics::{
+    neg_si_sdr_loss, pit_si_sdr_loss, si_sdr, si_sdr_db, si_sdr_improvement, si_snr,
+};
 
 fn t(v: &[f32]) -> Tensor {
     Tensor::new(v, &Device::Cpu).unwrap()
@@ -27,6 +29,15 @@ fn si_sdr_and_si_snr_match_hand_values() {
     let by_hand = 18.4030 - scalar(&si_sdr(&mixture, &target).unwrap());
     assert!((improvement - by_hand).abs() < 1e-4);
     assert!((scalar(&neg_si_sdr_loss(&estimate, &target).unwrap()) + 18.4030).abs() < 1e-3);
+}
+
+#[test]
+fn si_sdr_on_samples_matches_the_hand_value() {
+    let (target, estimate) = ([3.0, -0.5, 2.0, 7.0], [2.5f32, 0.0, 2.0, 8.0]);
+    assert!((si_sdr_db(&estimate, &target) - 18.4030).abs() < 1e-3);
+    let louder = estimate.map(|v| v * -4.0);
+    assert!((si_sdr_db(&louder, &target) - 18.4030).abs() < 1e-3);
+    assert!(si_sdr_db(&target, &target) > 100.0);
 }
 
 #[test]

@@ -293,23 +293,7 @@ pub fn binaural_sources(rate: f64, seconds: f64, seed: u64) -> [[Vec<f32>; 2]; 2
     })
 }
 
-/// Scale-invariant SDR in dB of `estimate` against `target`.
-pub fn si_sdr(estimate: &[f32], target: &[f32]) -> f64 {
-    let dot: f64 = estimate
-        .iter()
-        .zip(target)
-        .map(|(e, t)| f64::from(*e) * f64::from(*t))
-        .sum();
-    let tt: f64 = target.iter().map(|t| f64::from(*t).powi(2)).sum::<f64>() + 1e-12;
-    let alpha = dot / tt;
-    let (mut num, mut den) = (0.0, 0.0);
-    for (e, t) in estimate.iter().zip(target) {
-        let s = alpha * f64::from(*t);
-        num += s * s;
-        den += (f64::from(*e) - s).powi(2);
-    }
-    10.0 * ((num + 1e-12) / (den + 1e-12)).log10()
-}
+pub use kb_models::metrics::si_sdr_db as si_sdr;
 
 /// The offline streaming engines on `input`: resampled to 16 kHz by the plugin's
 /// resamplers, one chunk at a time through the large and small engines (every

@@ -1,27 +1,11 @@
 //! Per-mixture scores: permutation-invariant SI-SDRi, wideband PESQ and STOI.
 
+pub use kb_models::metrics::si_sdr_db as si_sdr;
+
 use super::stoi::stoi;
 
 /// The models' sample rate in Hz.
 const RATE: usize = 16_000;
-
-/// SI-SDR in dB of `estimate` against `target` (no mean removal, as the training loss).
-pub fn si_sdr(estimate: &[f32], target: &[f32]) -> f64 {
-    let dot: f64 = estimate
-        .iter()
-        .zip(target)
-        .map(|(e, t)| f64::from(*e) * f64::from(*t))
-        .sum();
-    let energy: f64 = target.iter().map(|t| f64::from(*t).powi(2)).sum();
-    let alpha = dot / (energy + 1e-12);
-    let (mut signal, mut noise) = (0.0, 0.0);
-    for (e, t) in estimate.iter().zip(target) {
-        let s = alpha * f64::from(*t);
-        signal += s * s;
-        noise += (f64::from(*e) - s).powi(2);
-    }
-    10.0 * ((signal + 1e-12) / (noise + 1e-12)).log10()
-}
 
 /// Wideband PESQ (P.862.2 MOS-LQO) of `degraded` against `reference` at 16 kHz;
 /// None when P.862 finds no utterance or the `pesq` crate panics (it does on
