@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 /// Arguments of `train`; every field can also come from a run file (`--config`), flags win.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Run file (JSON) holding any of the fields below.
+    /// Run file (JSON, or TOML when named `*.toml`) holding any of the fields below.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Output folder: checkpoint, weights, metrics.
@@ -140,13 +140,25 @@ impl Default for RunFile {
 }
 
 impl RunFile {
+    /// Reads a run file: TOML when the name ends in `.toml`, JSON otherwise.
+    fn parse(path: &Path, text: &str) -> Result<Self, String> {
+        let bad = |e: &dyn std::fmt::Display| format!("bad run file {}: {e}", path.display());
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+        {
+            toml::from_str(text).map_err(|e| bad(&e))
+        } else {
+            serde_json::from_str(text).map_err(|e| bad(&e))
+        }
+    }
+
     fn from_args(args: &Args) -> Result<Self, String> {
         let mut run: RunFile = match &args.config {
             Some(p) => {
                 let text = std::fs::read_to_string(p)
                     .map_err(|e| format!("cannot read run file {}: {e}", p.display()))?;
-                serde_json::from_str(&text)
-                    .map_err(|e| format!("bad run file {}: {e}", p.display()))?
+                RunFile::parse(p, &text)?
             }
             None => RunFile::default(),
         };
@@ -354,4 +366,34 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         args.out.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_and_json_run_files_read_the_same() {
+        let json = r#"{"task": "se", "model": "joint", "large": "large_cpu", "delay": 3,
+            "steps": 1234, "seconds": 1.5,
+            "settings": {"lr": 0.0005, "batch": 4, "hint_drop_chunks": 0.1}}"#;
+        let toml = "task = \"se\"\nmodel = \"joint\"\nlarge = \"large_cpu\"\ndelay = 3\n\
+            steps = 1234\nseconds = 1.5\n[settings]\nlr = 0.0005\nbatch = 4\nhint_drop_chunks = 0.1\n";
+        let a = RunFile::parse(Path::new("run.json"), json).unwrap();
+        let b = RunFile::parse(Path::new("run.TOML"), toml).unwrap();
+        assert_eq!(a, b);
+        assert_eq!((b.delay, b.steps, b.settings.batch), (3, 1234, 4));
+        assert_eq!(b.settings.lr, 0.0005);
+        // Fields left out keep their defaults.
+        assert_eq!(b.compression, RunFile::default().compression);
+        assert_eq!(b.settings.clip, TrainSettings::default().clip);
+    }
+
+    #[test]
+    fn a_bad_run_file_names_itself() {
+        let e = RunFile::parse(Path::new("runs/a.toml"), "steps = \"many\"").unwrap_err();
+        assert!(e.contains("runs/a.toml"), "{e}");
+        let e = RunFile::parse(Path::new("runs/b.json"), "{").unwrap_err();
+        assert!(e.contains("runs/b.json"), "{e}");
+    }
 }
