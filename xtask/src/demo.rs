@@ -1,12 +1,17 @@
-//! `cargo xtask demo`: builds the bundles, renders a demo mixture through the
-//! CLAP bundle (clack-host harness) with boost on and off, writes the WAVs and
-//! prints each talker's SI-SDRi.
+//! `cargo xtask demo`: builds the bundles, plays the demo clip (two test
+//! talkers the models never heard, `assets/demo/`) through the CLAP bundle
+//! (clack-host harness) with boost on and off, writes the WAVs and prints each
+//! talker's SI-SDRi.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use kb_e2e::{binaural_sources, process, si_sdr, Run};
 
-use crate::process::write_stereo;
+use crate::eval::resample::resample_oct;
+use crate::process::{read_binaural, write_stereo};
+
+/// The models' sample rate, the rate of the demo clip.
+const CLIP_RATE: u32 = 16_000;
 
 /// Arguments of `cargo xtask demo`.
 #[derive(clap::Args)]
@@ -20,9 +25,63 @@ pub struct Args {
     /// Host sample rate of the demo.
     #[arg(long, default_value_t = 48_000)]
     pub rate: u32,
-    /// Length in seconds.
+    /// Demo clip folder: `mixture.wav`, `source00.wav` and `source01.wav` at
+    /// 16 kHz, as `cargo xtask data render` writes them.
+    #[arg(long, default_value = "assets/demo")]
+    pub clip: PathBuf,
+    /// Use two synthetic harmonic talkers instead of the clip.
+    #[arg(long)]
+    pub synthetic: bool,
+    /// Length in seconds of the synthetic talkers.
     #[arg(long, default_value_t = 6.0)]
     pub seconds: f64,
+}
+
+/// Two binaural talkers and their mixture.
+type Scene = ([Vec<f32>; 2], [[Vec<f32>; 2]; 2]);
+
+/// The clip's mixture and its two talkers as heard at the head (direct path and
+/// early reflections, the training targets), resampled to `rate`.
+fn clip_scene(dir: &Path, rate: u32) -> Result<Scene, String> {
+    let read = |name: &str| -> Result<[Vec<f32>; 2], String> {
+        let path = dir.join(name);
+        let (x, r) = read_binaural(&path)?;
+        if r != CLIP_RATE {
+            return Err(format!(
+                "{} is at {r} Hz; the demo clip must be at {CLIP_RATE} Hz",
+                path.display()
+            ));
+        }
+        Ok(x.map(|ch| {
+            let wide: Vec<f64> = ch.iter().map(|v| f64::from(*v)).collect();
+            resample_oct(&wide, rate as usize, CLIP_RATE as usize)
+                .into_iter()
+                .map(|v| v as f32)
+                .collect()
+        }))
+    };
+    let mix = read("mixture.wav")?;
+    let sources = [read("source00.wav")?, read("source01.wav")?];
+    if sources.iter().any(|s| s[0].len() != mix[0].len()) {
+        return Err(format!(
+            "the mixture and talkers in {} differ in length",
+            dir.display()
+        ));
+    }
+    Ok((mix, sources))
+}
+
+/// Two synthetic harmonic talkers with different delays between the ears.
+fn synthetic_scene(rate: u32, seconds: f64) -> Scene {
+    let sources = binaural_sources(f64::from(rate), seconds, 2024);
+    let mix = [0, 1].map(|ear| {
+        sources[0][ear]
+            .iter()
+            .zip(&sources[1][ear])
+            .map(|(a, b)| a + b)
+            .collect()
+    });
+    (mix, sources)
 }
 
 /// Runs the command.
@@ -43,14 +102,12 @@ pub fn run(args: &Args) -> Result<(), String> {
         println!("note: no assets/separate.safetensors in this build: the plugin passes audio through (pass --weights FILE)");
     }
     let rate = f64::from(args.rate);
-    let sources = binaural_sources(rate, args.seconds, 2024);
-    let mix: [Vec<f32>; 2] = [0, 1].map(|ear| {
-        sources[0][ear]
-            .iter()
-            .zip(&sources[1][ear])
-            .map(|(a, b)| a + b)
-            .collect()
-    });
+    let clip = kb_e2e::workspace_root().join(&args.clip);
+    let (mix, sources) = if args.synthetic {
+        synthetic_scene(args.rate, args.seconds)
+    } else {
+        clip_scene(&clip, args.rate)?
+    };
     std::fs::create_dir_all(&args.out_dir)
         .map_err(|e| format!("cannot create {}: {e}", args.out_dir.display()))?;
     let dir = &args.out_dir;

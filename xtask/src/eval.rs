@@ -5,7 +5,7 @@
 mod macs;
 mod metrics;
 mod plot;
-mod resample;
+pub mod resample;
 mod rows;
 mod stats;
 mod stoi;
