@@ -92,15 +92,16 @@ pub fn run(args: &Args) -> Result<(), String> {
     )
     .map_err(|e| format!("bundling failed: {e:#}"))?;
     let plugin = kb_e2e::workspace_root().join("target/bundled/knowledge_boost.clap");
+    let built_in = knowledge_boost::models::Mode::Separate
+        .default_weights()
+        .is_some();
     if let Some(w) = &args.weights {
         // Read by the plugin when the host creates it.
         std::env::set_var(knowledge_boost::models::Mode::Separate.env_var(), w);
-    } else if knowledge_boost::models::Mode::Separate
-        .default_weights()
-        .is_none()
-    {
-        println!("note: no assets/separate.safetensors in this build: the plugin passes audio through (pass --weights FILE)");
+    } else if !built_in {
+        println!("note: no assets/separate.safetensors in this build: the plugin passes audio through, so nothing is scored (pass --weights FILE)");
     }
+    let scored = built_in || args.weights.is_some();
     let rate = f64::from(args.rate);
     let clip = kb_e2e::workspace_root().join(&args.clip);
     let (mix, sources) = if args.synthetic {
@@ -140,7 +141,15 @@ pub fn run(args: &Args) -> Result<(), String> {
             .map(|bus| [0, 1].map(|ear| &out.channels[2 * bus + ear][lat..lat + n]))
             .collect();
         let tag = if boost { "boost_on" } else { "boost_off" };
-        let mut report = Vec::new();
+        for (bus, e) in est.iter().enumerate() {
+            let path = dir.join(format!("{tag}_bus{}.wav", bus + 1));
+            write_stereo(&path, e[0], e[1], args.rate)?;
+        }
+        let timing = format!("latency {lat} samples = {:.2} ms", lat as f64 / rate * 1e3);
+        if !scored {
+            println!("{tag}: passed through ({timing})");
+            continue;
+        }
         // Talkers are matched to buses by the better of the two assignments.
         let score = |perm: [usize; 2]| -> Vec<f64> {
             (0..2)
@@ -156,20 +165,20 @@ pub fn run(args: &Args) -> Result<(), String> {
         } else {
             b
         };
-        for bus in 0..2 {
-            let path = dir.join(format!("{tag}_talker{}.wav", bus + 1));
-            write_stereo(&path, est[bus][0], est[bus][1], args.rate)?;
-            report.push(format!(
-                "talker {}: {:+.2} dB (L) {:+.2} dB (R)",
-                bus + 1,
-                best[2 * bus],
-                best[2 * bus + 1]
-            ));
-        }
+        let talkers: Vec<String> = (0..2)
+            .map(|k| {
+                format!(
+                    "talker {} {:+.2} / {:+.2} dB (L / R)",
+                    k + 1,
+                    best[2 * k],
+                    best[2 * k + 1]
+                )
+            })
+            .collect();
         println!(
-            "{tag}: SI-SDRi {} (latency {lat} samples = {:.2} ms)",
-            report.join(", "),
-            lat as f64 / rate * 1e3
+            "{tag}: SI-SDRi {:+.2} dB ({}; {timing})",
+            best.iter().sum::<f64>() / best.len() as f64,
+            talkers.join(", ")
         );
     }
     println!("wrote the WAVs to {}", dir.display());
