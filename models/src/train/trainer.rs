@@ -22,6 +22,9 @@ use crate::{
 /// Metadata key of a checkpoint's run state.
 pub const CHECKPOINT_KEY: &str = "knowledge_boost_checkpoint";
 
+/// Validation examples run through the model at once (bounds its memory).
+pub const VALIDATION_SLICE: usize = 2;
+
 /// Optimisation settings (the paper's defaults).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -196,7 +199,23 @@ impl Trainer {
     }
 
     /// SI-SDR improvement in dB of each example (best source assignment, averaged over sources and ears).
+    ///
+    /// Runs [`VALIDATION_SLICE`] examples at a time: the forward pass keeps its
+    /// whole graph alive (the weights are variables), so one pass over a full
+    /// validation set would hold gigabytes.
     pub fn si_sdri(&self, mixture: &Tensor, targets: &Tensor) -> Result<Vec<f32>> {
+        let b = mixture.dim(0)?;
+        let mut scores = Vec::with_capacity(b);
+        for start in (0..b).step_by(VALIDATION_SLICE) {
+            let n = VALIDATION_SLICE.min(b - start);
+            scores.extend(
+                self.si_sdri_slice(&mixture.narrow(0, start, n)?, &targets.narrow(0, start, n)?)?,
+            );
+        }
+        Ok(scores)
+    }
+
+    fn si_sdri_slice(&self, mixture: &Tensor, targets: &Tensor) -> Result<Vec<f32>> {
         let estimate = self.output(mixture, None)?;
         let s = targets.dim(1)?;
         let mix = mixture
