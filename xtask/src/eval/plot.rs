@@ -86,10 +86,13 @@ pub fn draw(table: &Table, path: &Path) -> Result<(), String> {
             String::new()
         }
     };
+    // Adding 0.0 turns a rounded -0.0 into 0.0.
+    let decibels = |y: &f64| format!("{:.1}", (y * 10.0).round() / 10.0 + 0.0);
     chart
         .configure_mesh()
         .x_labels(((x1 - x0) * 2.0) as usize + 1)
         .x_label_formatter(&whole)
+        .y_label_formatter(&decibels)
         .x_desc("hint delay C (8 ms chunks)")
         .y_desc("SI-SDRi (dB)")
         .draw()
