@@ -14,6 +14,7 @@ pub mod film;
 pub mod gridnet_block;
 pub mod head_maps;
 pub mod joint;
+pub mod kernels;
 pub mod linear;
 pub mod lstm;
 pub mod lstm_op;

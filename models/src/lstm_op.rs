@@ -8,10 +8,12 @@
 
 use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
 
-use crate::engine::{
-    fastmath::{sigmoid, tanh},
-    tensors::transpose,
-    Kernels,
+use crate::{
+    engine::tensors::transpose,
+    kernels::{
+        fastmath::{sigmoid, tanh},
+        Kernels,
+    },
 };
 
 /// Inputs: projected inputs [N, L, 4H] (biases included), recurrent weight

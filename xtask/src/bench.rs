@@ -12,6 +12,8 @@ use kb_models::{
 
 use crate::alloc_counter::allocations_during;
 
+mod train;
+
 /// Arguments of `bench`.
 #[derive(clap::Args)]
 pub struct Args {
@@ -30,6 +32,18 @@ pub struct Args {
     /// End with one JSON object of every figure.
     #[arg(long)]
     json: bool,
+    /// Benchmark training (both backends) instead of the real-time engines.
+    #[arg(long)]
+    pub train: bool,
+    /// Training benchmark: mixtures per batch.
+    #[arg(long, default_value_t = 8)]
+    batch: usize,
+    /// Training benchmark: seconds per mixture.
+    #[arg(long, default_value_t = 2.0)]
+    seconds: f64,
+    /// Training benchmark: fast-path steps timed per model.
+    #[arg(long, default_value_t = 5)]
+    steps: usize,
 }
 
 /// Per-chunk times of one engine, in microseconds.
@@ -109,7 +123,15 @@ struct Row {
 }
 
 /// Runs the benchmark and prints the table (and JSON).
-pub fn run(args: &Args) -> kb_models::Result<()> {
+pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    if args.train {
+        return train::run(args.batch, args.seconds, args.steps, args.json);
+    }
+    Ok(engines(args)?)
+}
+
+/// Times the real-time engines against their budget.
+fn engines(args: &Args) -> kb_models::Result<()> {
     let kernels = if args.portable {
         Kernels::new(KernelPath::Portable).expect("portable kernels always run")
     } else {

@@ -67,6 +67,9 @@ fn main() {
             Command::Train(a) => a
                 .threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+            Command::Bench(a) if a.train => {
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            }
             _ => 1,
         };
         std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
@@ -77,7 +80,7 @@ fn main() {
             data::run(&args);
             Ok(())
         }
-        Command::Bench(args) => bench::run(&args).map_err(Into::into),
+        Command::Bench(args) => bench::run(&args),
         Command::Import(args) => import::run(&args).map_err(Into::into),
         Command::Process(args) => process::run(&args).map_err(Into::into),
         Command::Demo(args) => demo::run(&args).map_err(Into::into),

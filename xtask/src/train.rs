@@ -16,7 +16,7 @@ use kb_data::{
     Task,
 };
 use kb_models::{
-    train::{TrainSettings, Trainer},
+    train::{Backend, TrainSettings, Trainer},
     weights::Weights,
     JointConfig, ModelConfig, WeightsConfig,
 };
@@ -85,9 +85,15 @@ pub struct Args {
     /// Data cache made by `cargo xtask data fetch` (default: $KB_DATA_CACHE, else /work/cache).
     #[arg(long)]
     cache: Option<PathBuf>,
-    /// Threads for candle (set once at start-up; default: all cores).
+    /// Threads for candle (set once at start-up; default: all cores); the fast path uses up to 2.
     #[arg(long)]
     pub threads: Option<usize>,
+    /// `fast` (fused kernels, the default where supported) or `candle` (autograd, the reference).
+    #[arg(long)]
+    backend: Option<Backend>,
+    /// Mixtures rendered ahead of the trainer, on their own thread.
+    #[arg(long, default_value_t = 4)]
+    prefetch: usize,
 }
 
 /// A run's full description, as stored in `run.json` in the output folder.
@@ -116,6 +122,8 @@ pub struct RunFile {
     pub checkpoint_every: u64,
     /// Validation mixtures.
     pub val_count: usize,
+    /// Gradient backend (`fast` or `candle`); unset: fast where the model allows it.
+    pub backend: Option<Backend>,
     /// Optimisation settings.
     pub settings: TrainSettings,
 }
@@ -134,6 +142,7 @@ impl Default for RunFile {
             eval_every: 500,
             checkpoint_every: 100,
             val_count: 64,
+            backend: None,
             settings: TrainSettings::default(),
         }
     }
@@ -180,6 +189,9 @@ impl RunFile {
         if args.large_from.is_some() {
             run.large_from = args.large_from.clone();
         }
+        if args.backend.is_some() {
+            run.backend = args.backend;
+        }
         let s = &mut run.settings;
         if let Some(v) = args.batch {
             s.batch = v;
@@ -222,20 +234,59 @@ impl RunFile {
     }
 }
 
-/// Stacks mixtures into `([B, M, N], [B, S, M, N])`.
-fn to_batch(mixtures: &[Mixture]) -> candle_core::Result<(Tensor, Tensor)> {
-    let b = mixtures.len();
-    let (m, n) = (mixtures[0].mixture.len(), mixtures[0].mixture[0].len());
-    let s = mixtures[0].sources.len();
-    let mix: Vec<f32> = mixtures.iter().flat_map(|x| x.mixture.concat()).collect();
-    let src: Vec<f32> = mixtures
-        .iter()
-        .flat_map(|x| x.sources.iter().flat_map(|e| e.concat()))
-        .collect();
-    Ok((
-        Tensor::from_vec(mix, (b, m, n), &Device::Cpu)?,
-        Tensor::from_vec(src, (b, s, m, n), &Device::Cpu)?,
-    ))
+/// One training batch as flat samples: mixture [B, M, N], targets [B, S, M, N].
+struct FlatBatch {
+    mix: Vec<f32>,
+    targets: Vec<f32>,
+    shape: (usize, usize, usize, usize),
+}
+
+impl FlatBatch {
+    fn new(mixtures: &[Mixture]) -> Self {
+        let b = mixtures.len();
+        let (m, n) = (mixtures[0].mixture.len(), mixtures[0].mixture[0].len());
+        let s = mixtures[0].sources.len();
+        Self {
+            mix: mixtures.iter().flat_map(|x| x.mixture.concat()).collect(),
+            targets: mixtures
+                .iter()
+                .flat_map(|x| x.sources.iter().flat_map(|e| e.concat()))
+                .collect(),
+            shape: (b, s, m, n),
+        }
+    }
+
+    fn tensors(self) -> candle_core::Result<(Tensor, Tensor)> {
+        let (b, s, m, n) = self.shape;
+        Ok((
+            Tensor::from_vec(self.mix, (b, m, n), &Device::Cpu)?,
+            Tensor::from_vec(self.targets, (b, s, m, n), &Device::Cpu)?,
+        ))
+    }
+}
+
+/// Renders batch after batch from step `from` on, `ahead` batches ahead of the trainer.
+fn prefetch(
+    sampler: MixtureSampler,
+    from: u64,
+    batch: u64,
+    ahead: usize,
+) -> std::sync::mpsc::Receiver<FlatBatch> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(ahead.max(1));
+    std::thread::Builder::new()
+        .name("kb-render".into())
+        .spawn(move || {
+            for step in from.. {
+                let first = step * batch;
+                let mixtures: Vec<Mixture> =
+                    (first..first + batch).map(|i| sampler.get(i)).collect();
+                if tx.send(FlatBatch::new(&mixtures)).is_err() {
+                    break;
+                }
+            }
+        })
+        .expect("cannot start the rendering thread");
+    rx
 }
 
 fn load_pools(cache: &Path) -> Result<Arc<Pools>, String> {
@@ -292,11 +343,12 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         std::fs::write(&run_path, serde_json::to_string_pretty(&run)?)?;
         t
     };
-    let (val_mix, val_targets) = to_batch(
+    let (val_mix, val_targets) = FlatBatch::new(
         &(0..run.val_count as u64)
             .map(|i| validation.get(i))
             .collect::<Vec<_>>(),
-    )?;
+    )
+    .tensors()?;
     let metrics_path = args.out.join("metrics.csv");
     if !metrics_path.exists() {
         std::fs::write(
@@ -304,6 +356,35 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             "step,lr,train_loss,val_si_sdri_db,audio_s_per_s\n",
         )?;
     }
+
+    let backend = match (run.backend, trainer.config.clone()) {
+        (Some(b), _) => b,
+        (None, WeightsConfig::Single(c)) if c.attention.is_none() => Backend::Fast,
+        (None, _) => {
+            println!("note: the fast path does not train this model yet; training with candle");
+            Backend::Candle
+        }
+    };
+    if backend == Backend::Fast {
+        let samples = (run.seconds * kb_models::SAMPLE_RATE as f64).round() as usize;
+        let threads = args.threads.unwrap_or(2).clamp(1, 2);
+        trainer.use_fast(run.settings.batch, samples, threads)?;
+    }
+    println!(
+        "training {} on the {} backend",
+        args.out.display(),
+        if backend == Backend::Fast {
+            "fast"
+        } else {
+            "candle"
+        }
+    );
+    let batches = prefetch(
+        train,
+        trainer.step,
+        run.settings.batch as u64,
+        args.prefetch,
+    );
 
     let bar = ProgressBar::new(run.steps);
     bar.set_style(ProgressStyle::with_template(
@@ -313,10 +394,14 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let b = run.settings.batch as u64;
     let (mut loss_sum, mut loss_n, mut audio_s, start) = (0f64, 0u64, 0f64, Instant::now());
     while trainer.step < run.steps {
-        let first = trainer.step * b;
-        let batch: Vec<Mixture> = (first..first + b).map(|i| train.get(i)).collect();
-        let (mix, targets) = to_batch(&batch)?;
-        let report = trainer.train_step(&mix, &targets)?;
+        let batch = batches.recv()?;
+        let report = match backend {
+            Backend::Fast => trainer.train_step_flat(&batch.mix, &batch.targets, batch.shape.0)?,
+            Backend::Candle => {
+                let (mix, targets) = batch.tensors()?;
+                trainer.train_step(&mix, &targets)?
+            }
+        };
         loss_sum += report.loss as f64;
         loss_n += 1;
         audio_s += run.seconds * b as f64;

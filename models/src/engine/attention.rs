@@ -4,9 +4,9 @@
 
 use super::{
     dense::{layer_norm, prelu, Dense},
-    kernels::Kernels,
     tensors::TensorSource,
 };
+use crate::kernels::Kernels;
 use crate::{error::Result, head_maps::HeadLayout};
 
 /// Query, key or value maps of all heads for one frame: Dense, PReLU, per-head norm.
@@ -175,7 +175,7 @@ impl KvRing {
             let max = scores[..n].iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
             let mut sum = 0.0;
             for sc in &mut scores[..n] {
-                *sc = super::fastmath::exp(*sc - max);
+                *sc = crate::kernels::fastmath::exp(*sc - max);
                 sum += *sc;
             }
             let oh = &mut out[head * vl..(head + 1) * vl];

@@ -3,10 +3,10 @@
 use super::{
     attention::{AttentionShape, FrameAttention},
     dense::{layer_norm_rows, Dense},
-    kernels::Kernels,
     lstm::{FrequencyLstm, TimeLstm},
     tensors::TensorSource,
 };
+use crate::kernels::Kernels;
 use crate::{
     config::ModelConfig, error::Result, head_maps::HeadLayout, self_attention::SelfAttention,
 };

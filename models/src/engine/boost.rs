@@ -1,6 +1,7 @@
 //! The two engines of a knowledge-boosting pair and the hint frame between them.
 
-use super::{conv::Conv3x3, gridnet::GridNetEngine, kernels::Kernels, tensors::TensorSource};
+use super::{conv::Conv3x3, gridnet::GridNetEngine, tensors::TensorSource};
+use crate::kernels::Kernels;
 use crate::{
     config::{JointConfig, WeightsConfig},
     error::{Error, Result},

@@ -1,7 +1,8 @@
 //! Causal 3x3 (time, frequency) convolution on bin-major frames, with its two-frame history.
 
-use super::{kernels::Kernels, tensors::TensorSource};
+use super::tensors::TensorSource;
 use crate::error::Result;
+use crate::kernels::Kernels;
 
 /// The engine's [`crate::conv::CausalConv2d`]: weights regrouped as nine [in, out] taps.
 #[derive(Debug, Clone)]

@@ -1,6 +1,7 @@
 //! Per-bin linear layer and the small per-vector helpers (LayerNorm, PReLU).
 
-use super::{kernels::Kernels, tensors::TensorSource};
+use super::tensors::TensorSource;
+use crate::kernels::Kernels;
 use crate::{error::Result, norm::EPS};
 
 /// `y = x W^T + b` for each of `rows` rows; weight kept as [in, out].

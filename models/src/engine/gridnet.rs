@@ -1,9 +1,10 @@
 //! One TF-GridNet for one 128-sample chunk: every buffer sized at construction.
 
 use super::{
-    block::Block, conv::Conv3x3, dense::layer_norm_rows, kernels::Kernels, merge::MergeModule,
-    spectral::Spectral, tensors::TensorSource,
+    block::Block, conv::Conv3x3, dense::layer_norm_rows, merge::MergeModule, spectral::Spectral,
+    tensors::TensorSource,
 };
+use crate::kernels::Kernels;
 use crate::{
     config::{JointConfig, ModelConfig},
     error::{Error, Result},

@@ -1,8 +1,9 @@
 //! LSTMs of a GridNet block: the bidirectional one across frequency and the
 //! unidirectional one across time with (h, c) carried per bin.
 
-use super::{dense::Dense, kernels::Kernels, tensors::TensorSource};
+use super::{dense::Dense, tensors::TensorSource};
 use crate::error::Result;
+use crate::kernels::Kernels;
 
 /// One LSTM direction: input projection (bias = b_ih + b_hh) and recurrent weight [H, 4H].
 #[derive(Debug, Clone)]

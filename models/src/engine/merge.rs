@@ -4,9 +4,9 @@ use super::{
     attention::{AttentionShape, FrameAttention},
     block::add,
     dense::Dense,
-    kernels::Kernels,
     tensors::TensorSource,
 };
+use crate::kernels::Kernels;
 use crate::{
     config::JointConfig, cross_attention::CrossAttention, error::Result, head_maps::HeadLayout,
 };

@@ -8,14 +8,12 @@ pub mod block;
 pub mod boost;
 pub mod conv;
 pub mod dense;
-pub mod fastmath;
 pub mod gridnet;
-pub mod kernels;
 pub mod lstm;
 pub mod merge;
 pub mod spectral;
 pub mod tensors;
 
+pub use crate::kernels::{KernelPath, Kernels};
 pub use boost::{HintFrame, LargeEngine, SmallEngine};
 pub use gridnet::GridNetEngine;
-pub use kernels::{KernelPath, Kernels};

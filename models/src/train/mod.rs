@@ -1,7 +1,8 @@
 //! Training: Adam with clipping, the plateau schedule, and checkpointed runs.
 
 pub mod adam;
+pub mod fast;
 pub mod plateau;
 pub mod trainer;
 
-pub use trainer::{StepReport, TrainSettings, Trainer};
+pub use trainer::{Backend, StepReport, TrainSettings, Trainer};

@@ -8,7 +8,11 @@ use rand::{rngs::StdRng, Rng, SeedableRng};
 use safetensors::SafeTensors;
 use serde::{Deserialize, Serialize};
 
-use super::{adam::Adam, plateau::Plateau};
+use super::{
+    adam::Adam,
+    fast::{FastGridNet, FastStep, FlatAdam, ParamLayout},
+    plateau::Plateau,
+};
 use crate::{
     config::WeightsConfig,
     error::{Error, Result},
@@ -62,6 +66,36 @@ impl Default for TrainSettings {
     }
 }
 
+/// Which implementation computes the forward and backward passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    /// Hand-written fused kernels on flat buffers, two threads ([`super::fast`]).
+    #[default]
+    Fast,
+    /// candle autograd: the readable reference.
+    Candle,
+}
+
+impl std::str::FromStr for Backend {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "fast" => Ok(Self::Fast),
+            "candle" => Ok(Self::Candle),
+            other => Err(format!("backend `{other}`: choose `fast` or `candle`")),
+        }
+    }
+}
+
+/// The fast path's state: the step, the parameter layout and Adam's flat moments.
+struct FastRun {
+    step: FastStep,
+    layout: ParamLayout,
+    adam: FlatAdam,
+}
+
 /// What one step reports.
 #[derive(Debug, Clone, Copy)]
 pub struct StepReport {
@@ -95,6 +129,7 @@ pub struct Trainer {
     pub plateau: Plateau,
     params: SeededParams,
     model: Model,
+    fast: Option<FastRun>,
 }
 
 impl Trainer {
@@ -110,7 +145,91 @@ impl Trainer {
             settings,
             params,
             model,
+            fast: None,
         })
+    }
+
+    /// Moves training onto the fast path for batches of up to `batch`
+    /// examples of `samples` samples, on `threads` threads (1 or 2). The
+    /// current weights and Adam moments carry over.
+    pub fn use_fast(&mut self, batch: usize, samples: usize, threads: usize) -> Result<()> {
+        let WeightsConfig::Single(cfg) = &self.config else {
+            return Err(Error::Config(
+                "the fast path trains single models; joint models need --backend candle for now"
+                    .into(),
+            ));
+        };
+        if batch == 0 || samples == 0 {
+            return Err(Error::Config(
+                "the fast path needs a batch and samples".into(),
+            ));
+        }
+        let tensors = self.params.tensors();
+        let shapes = tensors
+            .iter()
+            .map(|(k, v)| (k.clone(), v.dims().to_vec()))
+            .collect();
+        let layout = ParamLayout::new(&shapes);
+        let flat = layout.flatten(&tensors)?;
+        let model = FastGridNet::new(&layout, "", cfg)?;
+        let mut adam = FlatAdam::new(layout.len());
+        for (name, _, range) in layout.entries() {
+            if let Some((m, v)) = self.adam.moments.get(name) {
+                adam.m[range.clone()].copy_from_slice(&m.flatten_all()?.to_vec1::<f32>()?);
+                adam.v[range.clone()].copy_from_slice(&v.flatten_all()?.to_vec1::<f32>()?);
+            }
+        }
+        let step = FastStep::new(model, flat, batch, samples, threads.clamp(1, 2));
+        self.fast = Some(FastRun { step, layout, adam });
+        Ok(())
+    }
+
+    /// Which implementation trains.
+    pub fn backend(&self) -> Backend {
+        if self.fast.is_some() {
+            Backend::Fast
+        } else {
+            Backend::Candle
+        }
+    }
+
+    /// One optimisation step on the fast path: `mixture` [B, M, N] and
+    /// `targets` [B, S, M, N] as flat samples. Allocates nothing.
+    pub fn train_step_flat(
+        &mut self,
+        mixture: &[f32],
+        targets: &[f32],
+        examples: usize,
+    ) -> Result<StepReport> {
+        let fast = self
+            .fast
+            .as_mut()
+            .ok_or_else(|| Error::Config("the fast path is not set up (use_fast)".into()))?;
+        let outcome = fast.step.train(mixture, targets, examples);
+        self.adam.t += 1;
+        let hyper = (self.adam.lr, self.adam.t, self.settings.clip);
+        let mut grad_norm = 0.0;
+        let adam = &mut fast.adam;
+        fast.step.update(|p, g| grad_norm = adam.step(p, g, hyper));
+        self.step += 1;
+        Ok(StepReport {
+            loss: outcome.loss as f32,
+            grad_norm,
+        })
+    }
+
+    /// Copies the fast path's weights into the candle variables.
+    fn sync_from_fast(&self) -> Result<()> {
+        if let Some(fast) = &self.fast {
+            let tensors = fast.layout.unflatten(&fast.step.params())?;
+            let data = self.params.vars();
+            for (name, t) in tensors {
+                if let Some(var) = data.get(&name) {
+                    var.set(&t)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Starts a joint run's large model from a pre-trained single model of the same shape.
@@ -179,6 +298,11 @@ impl Trainer {
     /// One optimisation step on a batch: `mixture` [B, M, N], `targets` [B, S, M, N].
     pub fn train_step(&mut self, mixture: &Tensor, targets: &Tensor) -> Result<StepReport> {
         let (b, _, n) = mixture.dims3()?;
+        if self.fast.is_some() {
+            let mix = mixture.flatten_all()?.to_vec1::<f32>()?;
+            let tgt = targets.flatten_all()?.to_vec1::<f32>()?;
+            return self.train_step_flat(&mix, &tgt, b);
+        }
         let keep = self.hint_keep(b, n.div_ceil(self.chunk()))?;
         let loss = Self::loss(&self.output(mixture, keep.as_ref())?, targets)?;
         let grads = loss.backward()?;
@@ -204,7 +328,11 @@ impl Trainer {
     /// whole graph alive (the weights are variables), so one pass over a full
     /// validation set would hold gigabytes.
     pub fn si_sdri(&self, mixture: &Tensor, targets: &Tensor) -> Result<Vec<f32>> {
-        let b = mixture.dim(0)?;
+        let (b, _, n) = mixture.dims3()?;
+        if let Some(fast) = self.fast.as_ref().filter(|f| f.step.samples() == n) {
+            return fast_si_sdri(&fast.step, mixture, targets);
+        }
+        self.sync_from_fast()?;
         let mut scores = Vec::with_capacity(b);
         for start in (0..b).step_by(VALIDATION_SLICE) {
             let n = VALIDATION_SLICE.min(b - start);
@@ -244,18 +372,33 @@ impl Trainer {
 
     /// Writes the model alone as a weight file (for eval, the engine and the plugin).
     pub fn save_weights(&self, path: &Path) -> Result<()> {
+        self.sync_from_fast()?;
         save_params(path, &self.config, &self.params)
     }
 
     /// Writes weights, optimiser moments, step and schedule to `path`.
     pub fn save_checkpoint(&self, path: &Path) -> Result<()> {
+        self.sync_from_fast()?;
         let mut tensors: HashMap<String, Tensor> = self
             .params
             .tensors()
             .into_iter()
             .map(|(k, v)| (format!("param.{k}"), v))
             .collect();
-        for (name, (m, v)) in &self.adam.moments {
+        let moments = match &self.fast {
+            Some(fast) => {
+                let m = fast.layout.unflatten(&fast.adam.m)?;
+                let mut v = fast.layout.unflatten(&fast.adam.v)?;
+                m.into_iter()
+                    .map(|(name, m)| {
+                        let v = v.remove(&name).expect("one layout for both moments");
+                        (name, (m, v))
+                    })
+                    .collect()
+            }
+            None => self.adam.moments.clone(),
+        };
+        for (name, (m, v)) in &moments {
             tensors.insert(format!("adam.m.{name}"), m.clone());
             tensors.insert(format!("adam.v.{name}"), v.clone());
         }
@@ -327,6 +470,11 @@ impl Trainer {
 
     /// Current values of every parameter, by name.
     pub fn parameters(&self) -> HashMap<String, Tensor> {
+        if let Some(fast) = &self.fast {
+            if let Ok(t) = fast.layout.unflatten(&fast.step.params()) {
+                return t;
+            }
+        }
         self.params.tensors()
     }
 
@@ -345,4 +493,46 @@ impl Trainer {
             Model::Single(_) => None,
         }
     }
+}
+
+/// SI-SDR improvement of each example on the fast path, in batches of its capacity.
+fn fast_si_sdri(step: &FastStep, mixture: &Tensor, targets: &Tensor) -> Result<Vec<f32>> {
+    let (b, m, n) = mixture.dims3()?;
+    let (s, cap) = (targets.dim(1)?, step.capacity());
+    let mix = mixture.flatten_all()?.to_vec1::<f32>()?;
+    let tgt = targets.flatten_all()?.to_vec1::<f32>()?;
+    let mut out = vec![0f32; cap * s * m * n];
+    let mut scores = Vec::with_capacity(b);
+    for start in (0..b).step_by(cap) {
+        let count = cap.min(b - start);
+        step.forward(&mix[start * m * n..], count, &mut out);
+        for e in 0..count {
+            let est = &out[e * s * m * n..(e + 1) * s * m * n];
+            let tg = &tgt[(start + e) * s * m * n..(start + e + 1) * s * m * n];
+            let mx = &mix[(start + e) * m * n..(start + e + 1) * m * n];
+            let ch = |x: &[f32], src: usize, ear: usize| {
+                let o = (src * m + ear) * n;
+                x[o..o + n].to_vec()
+            };
+            let score = |perm: &dyn Fn(usize) -> usize| -> f64 {
+                let mut sum = 0.0;
+                for src in 0..s {
+                    for ear in 0..m {
+                        let target = ch(tg, perm(src), ear);
+                        sum += crate::metrics::si_sdr_db(&ch(est, src, ear), &target)
+                            - crate::metrics::si_sdr_db(&mx[ear * n..(ear + 1) * n], &target);
+                    }
+                }
+                sum / (s * m) as f64
+            };
+            let straight = score(&|x| x);
+            let best = if s == 2 {
+                straight.max(score(&|x| 1 - x))
+            } else {
+                straight
+            };
+            scores.push(best as f32);
+        }
+    }
+    Ok(scores)
 }

@@ -1,0 +1,329 @@
+//! The whole TF-GridNet on the fast path: STFT, input conv and norm, the
+//! blocks, output deconv, iSTFT and the loss, forward and backward for one
+//! thread's share of a batch.
+
+use super::{
+    block::{BlockActs, BlockScratch, FastBlock, Geometry},
+    conv::{CausalConv, Frames},
+    layout::ParamLayout,
+    linear::Derived,
+    loss::example_loss,
+    norm::Norm,
+    spectral::Spectral,
+};
+use crate::{
+    config::ModelConfig,
+    error::{Error, Result},
+    kernels::Kernels,
+};
+
+/// A single TF-GridNet (no attention, no hints) over a flat parameter buffer.
+#[derive(Debug, Clone)]
+pub struct FastGridNet {
+    cfg: ModelConfig,
+    spectral: Spectral,
+    conv: CausalConv,
+    conv_norm: Norm,
+    blocks: Vec<FastBlock>,
+    deconv: CausalConv,
+    derived_len: usize,
+}
+
+impl FastGridNet {
+    /// The model `cfg` whose tensors sit under `prefix` (`""` for a stand-alone model) in `layout`.
+    pub fn new(layout: &ParamLayout, prefix: &str, cfg: &ModelConfig) -> Result<Self> {
+        cfg.validate()?;
+        if cfg.attention.is_some() {
+            return Err(Error::Config(
+                "the fast path does not train attention yet: use --backend candle".into(),
+            ));
+        }
+        let name = |n: &str| format!("{prefix}{n}");
+        let mut derived = Derived::default();
+        let blocks = (0..cfg.blocks)
+            .map(|i| FastBlock::new(layout, &name(&format!("blocks.{i}")), cfg, &mut derived))
+            .collect::<Result<Vec<_>>>()?;
+        let conv = CausalConv::new(
+            layout,
+            &name("conv"),
+            (cfg.in_channels(), cfg.d),
+            &mut derived,
+        )?;
+        let deconv = CausalConv::new(
+            layout,
+            &name("deconv"),
+            (cfg.d, cfg.out_channels()),
+            &mut derived,
+        )?;
+        Ok(Self {
+            spectral: Spectral::new(cfg.chunk, cfg.pad),
+            conv_norm: Norm::new(layout, &name("conv_norm"), cfg.d)?,
+            conv,
+            blocks,
+            deconv,
+            derived_len: derived.len(),
+            cfg: cfg.clone(),
+        })
+    }
+
+    /// The model's shape.
+    pub fn config(&self) -> &ModelConfig {
+        &self.cfg
+    }
+
+    /// Length of the derived (rearranged weights) buffer.
+    pub fn derived_len(&self) -> usize {
+        self.derived_len
+    }
+
+    /// Rearranges the weights in `p` into `d` for the next forward and backward passes.
+    pub fn prepare(&self, p: &[f32], d: &mut [f32]) {
+        self.conv.prepare(p, d);
+        self.deconv.prepare(p, d);
+        for b in &self.blocks {
+            b.prepare(p, d);
+        }
+    }
+
+    /// Frames of `samples` samples.
+    pub fn frames(&self, samples: usize) -> usize {
+        samples.div_ceil(self.cfg.chunk)
+    }
+
+    /// Runs `examples` mixtures [b, M, samples] (flat, in `ws`'s input) forward; output in `ws.audio`.
+    pub fn forward(
+        &self,
+        k: &Kernels,
+        (p, d): (&[f32], &[f32]),
+        ws: &mut Workspace,
+        examples: usize,
+    ) {
+        let c = &self.cfg;
+        let (t, f) = (ws.t, c.freqs());
+        let geo = Geometry { b: examples, t, f };
+        let frames = Frames { b: examples, t, f };
+        let (m, win) = (c.ears, ws.window_len());
+        let fc = 2 * m;
+        for b in 0..examples {
+            let wave = &ws.window[b * m * win..(b + 1) * m * win];
+            let feats = &mut ws.feats[b * t * f * fc..(b + 1) * t * f * fc];
+            self.spectral
+                .analyse(k, (wave, win, m), t, feats, &mut ws.cols);
+        }
+        self.conv
+            .forward(k, (p, d), &ws.feats, frames, &mut ws.conv_out);
+        let rows = geo.rows();
+        self.conv_norm.forward(
+            p,
+            &ws.conv_out[..rows * c.d],
+            &mut ws.conv_hat,
+            &mut ws.conv_rstd,
+            &mut ws.xs[0],
+        );
+        for (i, block) in self.blocks.iter().enumerate() {
+            let (before, after) = ws.xs.split_at_mut(i + 1);
+            block.forward(
+                k,
+                (p, d),
+                geo,
+                &before[i],
+                &mut after[0],
+                &mut ws.acts[i],
+                &mut ws.scratch,
+            );
+        }
+        let last = &ws.xs[self.blocks.len()];
+        self.deconv.forward(k, (p, d), last, frames, &mut ws.spec);
+        let (kk, oc) = (c.sources * c.ears, c.out_channels());
+        let per = t * c.chunk;
+        for b in 0..examples {
+            let spec = &ws.spec[b * t * f * oc..(b + 1) * t * f * oc];
+            let out = &mut ws.audio[b * kk * per..(b + 1) * kk * per];
+            self.spectral
+                .synthesise(k, spec, (t, kk), out, (&mut ws.cols, &mut ws.frames));
+        }
+    }
+
+    /// Loss of the forward pass against `targets` [b, S, M, samples] (in
+    /// `ws`), each example's loss scaled by `scale`; then the backward pass,
+    /// whose parameter gradients (times `scale`) are added to `ws.grads`.
+    /// Returns the summed (unscaled) loss and counts the swapped assignments.
+    pub fn backward(
+        &self,
+        k: &Kernels,
+        (p, d): (&[f32], &[f32]),
+        ws: &mut Workspace,
+        (examples, samples): (usize, usize),
+        scale: f64,
+    ) -> (f64, usize) {
+        let c = &self.cfg;
+        let (t, f) = (ws.t, c.freqs());
+        let geo = Geometry { b: examples, t, f };
+        let frames = Frames { b: examples, t, f };
+        let (kk, oc) = (c.sources * c.ears, c.out_channels());
+        let per = t * c.chunk;
+        let (mut total, mut swaps) = (0f64, 0usize);
+        ws.daudio[..examples * kk * per].fill(0.0);
+        for b in 0..examples {
+            // The loss sees the first `samples` of every output block: compact them.
+            let est = &mut ws.loss_est[..kk * samples];
+            let tgt = &ws.targets[b * kk * samples..(b + 1) * kk * samples];
+            for ch in 0..kk {
+                let src = &ws.audio[(b * kk + ch) * per..(b * kk + ch) * per + samples];
+                est[ch * samples..(ch + 1) * samples].copy_from_slice(src);
+            }
+            let grad = &mut ws.loss_grad[..kk * samples];
+            grad.fill(0.0);
+            let (loss, swap) = example_loss(est, tgt, (c.sources, c.ears, samples), grad, scale);
+            total += loss;
+            swaps += usize::from(swap);
+            for ch in 0..kk {
+                let dst = &mut ws.daudio[(b * kk + ch) * per..(b * kk + ch) * per + samples];
+                dst.copy_from_slice(&grad[ch * samples..(ch + 1) * samples]);
+            }
+        }
+        for b in 0..examples {
+            let dout = &ws.daudio[b * kk * per..(b + 1) * kk * per];
+            let dspec = &mut ws.dspec[b * t * f * oc..(b + 1) * t * f * oc];
+            self.spectral.synthesise_backward(
+                k,
+                dout,
+                (t, kk),
+                dspec,
+                (&mut ws.cols, &mut ws.frames),
+            );
+        }
+        let rows = geo.rows();
+        let dx = &mut ws.dx[..rows * c.d];
+        dx.fill(0.0);
+        let nb = self.blocks.len();
+        self.deconv.backward(
+            k,
+            d,
+            &ws.xs[nb],
+            &ws.dspec,
+            frames,
+            Some(dx),
+            (&mut ws.grads, &mut ws.tap_grads),
+        );
+        for (i, block) in self.blocks.iter().enumerate().rev() {
+            block.backward(k, p, geo, &ws.acts[i], dx, (&mut ws.grads, &mut ws.scratch));
+        }
+        let dconv = &mut ws.dconv[..rows * c.d];
+        dconv.fill(0.0);
+        self.conv_norm
+            .backward(p, (&ws.conv_hat, &ws.conv_rstd), dx, dconv, &mut ws.grads);
+        self.conv.backward(
+            k,
+            d,
+            &ws.feats,
+            dconv,
+            frames,
+            None,
+            (&mut ws.grads, &mut ws.tap_grads),
+        );
+        (total, swaps)
+    }
+}
+
+/// Every buffer one thread needs for a forward and backward pass of up to
+/// `capacity` examples of `samples` samples: sized once, reused every step.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    t: usize,
+    pad: usize,
+    chunk: usize,
+    ears: usize,
+    /// Examples it holds room for.
+    pub capacity: usize,
+    /// Zero-padded input windows [b, M, chunk * T + pad].
+    pub window: Vec<f32>,
+    /// Targets [b, S, M, samples].
+    pub targets: Vec<f32>,
+    /// Output waveforms [b, S, M, chunk * T].
+    pub audio: Vec<f32>,
+    /// Parameter gradients (same layout as the parameters).
+    pub grads: Vec<f32>,
+    feats: Vec<f32>,
+    conv_out: Vec<f32>,
+    conv_hat: Vec<f32>,
+    conv_rstd: Vec<f32>,
+    xs: Vec<Vec<f32>>,
+    acts: Vec<BlockActs>,
+    scratch: BlockScratch,
+    spec: Vec<f32>,
+    dspec: Vec<f32>,
+    daudio: Vec<f32>,
+    dx: Vec<f32>,
+    dconv: Vec<f32>,
+    tap_grads: Vec<f32>,
+    cols: Vec<f32>,
+    frames: Vec<f32>,
+    loss_est: Vec<f32>,
+    loss_grad: Vec<f32>,
+}
+
+impl Workspace {
+    /// Buffers for `capacity` examples of `samples` samples of `model` with `params` parameters.
+    pub fn new(model: &FastGridNet, capacity: usize, samples: usize, params: usize) -> Self {
+        let c = &model.cfg;
+        let t = model.frames(samples);
+        let f = c.freqs();
+        let rows = capacity * t * f;
+        let (d, h, kk) = (c.d, c.hidden, c.sources * c.ears);
+        let z = |n: usize| vec![0f32; n];
+        let n_fft = c.n_fft();
+        Self {
+            t,
+            pad: c.pad,
+            chunk: c.chunk,
+            ears: c.ears,
+            capacity,
+            window: z(capacity * c.ears * (t * c.chunk + c.pad)),
+            targets: z(capacity * kk * samples),
+            audio: z(capacity * kk * t * c.chunk),
+            grads: z(params),
+            feats: z(rows * c.in_channels()),
+            conv_out: z(rows * d),
+            conv_hat: z(rows * d),
+            conv_rstd: z(rows),
+            xs: (0..=c.blocks).map(|_| z(rows * d)).collect(),
+            acts: (0..c.blocks).map(|_| BlockActs::new(rows, d, h)).collect(),
+            scratch: BlockScratch::new(rows, d, h),
+            spec: z(rows * c.out_channels()),
+            dspec: z(rows * c.out_channels()),
+            daudio: z(capacity * kk * t * c.chunk),
+            dx: z(rows * d),
+            dconv: z(rows * d),
+            tap_grads: z(model.conv.tap_grad_len().max(model.deconv.tap_grad_len())),
+            cols: z(t * 2 * f),
+            frames: z(t * n_fft),
+            loss_est: z(kk * samples),
+            loss_grad: z(kk * samples),
+        }
+    }
+
+    /// Samples per ear of one input window.
+    pub fn window_len(&self) -> usize {
+        self.t * self.chunk + self.pad
+    }
+
+    /// Frames per example.
+    pub fn frames(&self) -> usize {
+        self.t
+    }
+
+    /// Copies `examples` mixtures [b, M, samples] into the zero-padded input windows.
+    pub fn set_input(&mut self, mixture: &[f32], examples: usize, samples: usize) {
+        let win = self.window_len();
+        for b in 0..examples {
+            for m in 0..self.ears {
+                let w = &mut self.window[(b * self.ears + m) * win..(b * self.ears + m + 1) * win];
+                let src =
+                    &mixture[(b * self.ears + m) * samples..(b * self.ears + m + 1) * samples];
+                w[..samples].copy_from_slice(src);
+                w[samples..].fill(0.0);
+            }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! The fast training path: hand-written forward and backward passes of the
+//! whole TF-GridNet on flat parameter buffers, with every activation and
+//! gradient in buffers sized once per batch shape and the batch split over
+//! two threads. candle autograd (the rest of [`crate::train`]) is the
+//! readable reference that the gradient tests check this path against.
+
+pub mod adam;
+pub mod block;
+pub mod conv;
+pub mod gridnet;
+pub mod layout;
+pub mod linear;
+pub mod loss;
+pub mod lstm;
+pub mod norm;
+pub mod pair;
+pub mod spectral;
+
+pub use adam::FlatAdam;
+pub use gridnet::{FastGridNet, Workspace};
+pub use layout::ParamLayout;
+pub use pair::FastStep;

@@ -1,0 +1,171 @@
+//! The fast training path against candle autograd: the same loss and, for
+//! every parameter of the model, the same gradient on random inputs; and the
+//! same 50-step run from the same seed on either backend.
+
+mod common;
+
+use std::collections::HashMap;
+
+use candle_core::Tensor;
+use kb_models::{
+    train::{
+        fast::{FastGridNet, FastStep, ParamLayout},
+        TrainSettings, Trainer,
+    },
+    ModelConfig, WeightsConfig,
+};
+
+/// Random mixture [b, 2, n] and targets [b, s, 2, n] with sources summing to the mixture.
+fn batch(b: usize, s: usize, n: usize, seed: u64) -> (Tensor, Tensor) {
+    let sources: Vec<Tensor> = (0..b)
+        .map(|i| {
+            let parts: Vec<Tensor> = (0..s)
+                .map(|j| {
+                    let x = common::test_signal(n, seed + (i * s + j) as u64 * 17);
+                    (x * (0.3 + 0.5 * j as f64)).unwrap()
+                })
+                .collect();
+            Tensor::cat(&parts, 0).unwrap()
+        })
+        .collect();
+    let targets = Tensor::stack(&sources, 0).unwrap();
+    (targets.sum(1).unwrap(), targets)
+}
+
+/// (loss, gradient by name) from candle autograd.
+fn candle_gradients(
+    trainer: &Trainer,
+    mix: &Tensor,
+    tgt: &Tensor,
+) -> (f64, HashMap<String, Tensor>) {
+    let loss = Trainer::loss(&trainer.output(mix, None).unwrap(), tgt).unwrap();
+    let grads = loss.backward().unwrap();
+    let params = trainer.parameters();
+    let by_name = params
+        .iter()
+        .map(|(name, t)| {
+            (
+                name.clone(),
+                grads
+                    .get(t)
+                    .expect("every parameter has a gradient")
+                    .clone(),
+            )
+        })
+        .collect();
+    (loss.to_scalar::<f32>().unwrap() as f64, by_name)
+}
+
+/// (loss, gradient by name) from the fast path on `threads` threads.
+fn fast_gradients(
+    trainer: &Trainer,
+    cfg: &ModelConfig,
+    (mix, tgt): (&Tensor, &Tensor),
+    threads: usize,
+) -> (f64, HashMap<String, Tensor>) {
+    let (b, _, n) = mix.dims3().unwrap();
+    let tensors = trainer.parameters();
+    let shapes = tensors
+        .iter()
+        .map(|(k, v)| (k.clone(), v.dims().to_vec()))
+        .collect();
+    let layout = ParamLayout::new(&shapes);
+    let model = FastGridNet::new(&layout, "", cfg).unwrap();
+    let mut step = FastStep::new(model, layout.flatten(&tensors).unwrap(), b, n, threads);
+    let m = mix.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let t = tgt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let out = step.train(&m, &t, b);
+    (out.loss, layout.unflatten(&step.grads).unwrap())
+}
+
+/// Largest over parameters of max |fast - candle| / max |candle|, with the worst name.
+fn worst_relative(
+    fast: &HashMap<String, Tensor>,
+    reference: &HashMap<String, Tensor>,
+) -> (f32, String) {
+    assert_eq!(fast.len(), reference.len());
+    let mut worst = (0f32, String::new());
+    for (name, r) in reference {
+        let scale = common::max_abs(r).max(1e-12);
+        let err = common::max_abs(&(&fast[name] - r).unwrap()) / scale;
+        if err > worst.0 {
+            worst = (err, name.clone());
+        }
+    }
+    worst
+}
+
+fn check(cfg: ModelConfig, examples: usize, samples: usize, threads: usize) {
+    let settings = TrainSettings {
+        seed: 3,
+        ..TrainSettings::default()
+    };
+    let trainer = Trainer::new(WeightsConfig::Single(cfg.clone()), settings).unwrap();
+    let (mix, tgt) = batch(examples, cfg.sources, samples, 11);
+    let (loss_c, grads_c) = candle_gradients(&trainer, &mix, &tgt);
+    let (loss_f, grads_f) = fast_gradients(&trainer, &cfg, (&mix, &tgt), threads);
+    let (worst, name) = worst_relative(&grads_f, &grads_c);
+    println!(
+        "D{} H{} S{} b{examples} n{samples} threads {threads}: loss {loss_f:.6} vs {loss_c:.6}, worst gradient {worst:.2e} ({name})",
+        cfg.d, cfg.hidden, cfg.sources
+    );
+    assert!(
+        (loss_f - loss_c).abs() < 1e-5 * loss_c.abs().max(1.0),
+        "loss {loss_f} vs {loss_c}"
+    );
+    assert!(
+        worst < 1e-4,
+        "gradient of {name} off by {worst:.2e} relative"
+    );
+}
+
+#[test]
+fn separation_gradients_match_candle() {
+    check(ModelConfig::tiny(2), 3, 128 * 20 + 37, 2);
+    check(ModelConfig::small(2), 2, 128 * 24, 1);
+}
+
+#[test]
+fn enhancement_gradients_match_candle() {
+    check(ModelConfig::tiny(1), 2, 128 * 20, 2);
+    check(ModelConfig::medium(1), 1, 128 * 16, 1);
+}
+
+#[test]
+fn two_threads_give_the_gradients_of_one() {
+    let cfg = ModelConfig::tiny(2);
+    let trainer =
+        Trainer::new(WeightsConfig::Single(cfg.clone()), TrainSettings::default()).unwrap();
+    let (mix, tgt) = batch(3, 2, 128 * 10, 5);
+    let one = fast_gradients(&trainer, &cfg, (&mix, &tgt), 1);
+    let two = fast_gradients(&trainer, &cfg, (&mix, &tgt), 2);
+    assert!((one.0 - two.0).abs() < 1e-9);
+    let (worst, name) = worst_relative(&two.1, &one.1);
+    assert!(worst < 1e-5, "threads change {name} by {worst:.2e}");
+}
+
+#[test]
+fn fifty_steps_end_in_the_same_place_on_either_backend() {
+    let cfg = ModelConfig::tiny(2);
+    let settings = TrainSettings {
+        batch: 2,
+        seed: 21,
+        ..TrainSettings::default()
+    };
+    let config = WeightsConfig::Single(cfg);
+    let mut candle = Trainer::new(config.clone(), settings.clone()).unwrap();
+    let mut fast = Trainer::new(config, settings).unwrap();
+    let n = 128 * 12;
+    fast.use_fast(2, n, 2).unwrap();
+    let (mut last_c, mut last_f) = (0f32, 0f32);
+    for step in 0..50u64 {
+        let (mix, tgt) = batch(2, 2, n, 1000 + step * 7);
+        last_c = candle.train_step(&mix, &tgt).unwrap().loss;
+        last_f = fast.train_step(&mix, &tgt).unwrap().loss;
+    }
+    let (pc, pf) = (candle.parameters(), fast.parameters());
+    let (worst, name) = worst_relative(&pf, &pc);
+    println!("after 50 steps: loss {last_f:.5} vs {last_c:.5}, worst weight {worst:.2e} ({name})");
+    assert!((last_f - last_c).abs() < 1e-3, "loss {last_f} vs {last_c}");
+    assert!(worst < 1e-3, "weight {name} off by {worst:.2e} relative");
+}
