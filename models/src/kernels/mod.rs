@@ -336,13 +336,23 @@ mod body {
         (rows_n, k, m): (usize, usize, usize),
         ld: Strides,
     ) {
+        // About twelve accumulators a tile: three rows of wide tiles, or six
+        // rows when the output is narrower than one wide tile.
         let mut r = 0;
-        while r + 2 <= rows_n {
-            rows::<FMA, T, 2>(out, x, w, (r, k, m), ld);
-            r += 2;
+        if m < T {
+            while r + 6 <= rows_n {
+                rows::<FMA, T, 6>(out, x, w, (r, k, m), ld);
+                r += 6;
+            }
+        } else {
+            while r + 3 <= rows_n {
+                rows::<FMA, T, 3>(out, x, w, (r, k, m), ld);
+                r += 3;
+            }
         }
-        if r < rows_n {
+        while r < rows_n {
             rows::<FMA, T, 1>(out, x, w, (r, k, m), ld);
+            r += 1;
         }
     }
 
@@ -388,6 +398,10 @@ mod body {
             tile_tn::<FMA, T, J>(out, x, g, (j0, c0, rows), ld);
             c0 += T;
         }
+        while c0 + 16 <= m {
+            tile_tn::<FMA, 16, J>(out, x, g, (j0, c0, rows), ld);
+            c0 += 16;
+        }
         while c0 + 8 <= m {
             tile_tn::<FMA, 8, J>(out, x, g, (j0, c0, rows), ld);
             c0 += 8;
@@ -413,9 +427,16 @@ mod body {
             let n = BLOCK.min(rows - r0);
             let (xb, gb) = (&x[r0 * ld.x..], &g[r0 * ld.w..]);
             let mut j = 0;
-            while j + 4 <= k {
-                cols_tn::<FMA, T, 4>(out, xb, gb, (j, n, m), ld);
-                j += 4;
+            if m < T {
+                while j + 6 <= k {
+                    cols_tn::<FMA, T, 6>(out, xb, gb, (j, n, m), ld);
+                    j += 6;
+                }
+            } else {
+                while j + 3 <= k {
+                    cols_tn::<FMA, T, 3>(out, xb, gb, (j, n, m), ld);
+                    j += 3;
+                }
             }
             while j < k {
                 cols_tn::<FMA, T, 1>(out, xb, gb, (j, n, m), ld);
