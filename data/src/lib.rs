@@ -31,7 +31,7 @@ pub mod wav;
 pub use error::{Error, Result};
 pub use hrtf::{Head, HrirSource, SphericalHead};
 pub use layout::{LayoutSample, LayoutSet};
-pub use mixture::{Mixture, MixtureMeta, Task};
+pub use mixture::{Mixture, MixtureMeta, Target, Task};
 pub use pools::{Clip, Pools};
 pub use sampler::{MixtureSampler, SamplerConfig};
 pub use split::Split;

@@ -73,6 +73,40 @@ impl FromStr for Task {
     }
 }
 
+/// What each talker's target keeps of its binaural room image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// Direct path and the reflections within the render's early window (adds dereverberation to the task).
+    #[default]
+    Early,
+    /// The whole reverberant image (the paper's task: a separation mixture is exactly the sum of its targets).
+    Reverberant,
+}
+
+impl std::str::FromStr for Target {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "early" => Ok(Self::Early),
+            "reverberant" => Ok(Self::Reverberant),
+            _ => Err(Error::Invalid(format!(
+                "unknown target `{s}` (expected early or reverberant)"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Early => "early",
+            Self::Reverberant => "reverberant",
+        })
+    }
+}
+
 /// Ranges the mixtures are drawn from.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MixConfig {
@@ -92,6 +126,9 @@ pub struct MixConfig {
     pub level_dbfs: (f64, f64),
     /// Response timing.
     pub render: RenderConfig,
+    /// What the targets keep of each talker's room image.
+    #[serde(default)]
+    pub target: Target,
 }
 
 impl Default for MixConfig {
@@ -105,6 +142,7 @@ impl Default for MixConfig {
             snr_db: (-5.0, 15.0),
             level_dbfs: (-35.0, -20.0),
             render: RenderConfig::default(),
+            target: Target::Early,
         }
     }
 }
@@ -545,8 +583,11 @@ pub fn draw(
             yaw,
         };
         let (full, early) = spatialise(&dry, &placement, &room, head, cfg, &mut rng);
+        targets.push(match cfg.target {
+            Target::Early => early,
+            Target::Reverberant => full.clone(),
+        });
         images.push(full);
-        targets.push(early);
         metas.push(SourceMeta {
             file: clip.id.clone(),
             speaker: clip.speaker.clone(),
@@ -687,10 +728,13 @@ pub fn draw(
         index,
         sample_rate: SAMPLE_RATE,
         samples: n,
-        target: format!(
-            "direct path + reflections within {} ms of it, through the head",
-            (cfg.render.early * 1000.0).round()
-        ),
+        target: match cfg.target {
+            Target::Early => format!(
+                "direct path + reflections within {} ms of it, through the head",
+                (cfg.render.early * 1000.0).round()
+            ),
+            Target::Reverberant => "the whole reverberant image, through the head".into(),
+        },
         head: head.name(),
         room: RoomMeta {
             rt60: room.rt60(),

@@ -5,7 +5,7 @@ mod common;
 use std::path::Path;
 
 use kb_data::layout::{read_sample, write_sample, LayoutSet};
-use kb_data::{MixtureSampler, Split, Task};
+use kb_data::{MixtureSampler, SamplerConfig, Split, Target, Task};
 
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
@@ -171,6 +171,51 @@ fn unusable_pools_are_errors() {
         .err()
         .unwrap();
     assert!(err.to_string().contains("0 usable talker"), "{err}");
+}
+
+/// Largest |mixture - sum of sources| and the mixture's peak, over a written sample's files.
+fn sum_error(dir: &Path) -> (f32, f32) {
+    let sample = read_sample(dir).unwrap();
+    let (mut worst, mut peak) = (0f32, 0f32);
+    for (ear, channel) in sample.mixture.iter().enumerate() {
+        for (i, m) in channel.iter().enumerate() {
+            let sum: f32 = sample.sources.iter().map(|s| s[ear][i]).sum();
+            worst = worst.max((m - sum).abs());
+            peak = peak.max(m.abs());
+        }
+    }
+    (worst, peak)
+}
+
+/// With reverberant targets (the paper's task) a separation mixture is the
+/// sum of its written sources; with early targets it is not (reverberation is left out).
+#[test]
+fn reverberant_targets_sum_to_the_mixture() {
+    let tmp = tempdir("reverberant");
+    for (target, name) in [(Target::Reverberant, "rev"), (Target::Early, "early")] {
+        let config = SamplerConfig {
+            seconds: 1.0,
+            target,
+            ..SamplerConfig::default()
+        };
+        let pools = common::pools(Split::Test);
+        let sampler = MixtureSampler::with_config(pools, Task::Ss, Split::Test, 3, config).unwrap();
+        for i in 0..3 {
+            let dir = tmp.join(format!("{name}{i}"));
+            write_sample(&dir, &sampler.get(i)).unwrap();
+            let (worst, peak) = sum_error(&dir);
+            match target {
+                Target::Reverberant => {
+                    assert!(worst <= 1e-6 * peak.max(1e-3), "mixture {i}: {worst} off")
+                }
+                Target::Early => assert!(
+                    worst > 1e-3 * peak,
+                    "early targets of mixture {i} sum to the mixture"
+                ),
+            }
+        }
+    }
+    std::fs::remove_dir_all(&tmp).unwrap();
 }
 
 fn tempdir(name: &str) -> std::path::PathBuf {

@@ -9,7 +9,7 @@ use kb_data::corpus::UserFolder;
 use kb_data::fetch::{default_cache, fetch, FetchOptions};
 use kb_data::index::{Index, INDEX_FILE};
 use kb_data::layout::{write_sample, LayoutSet, MIXTURE_FILE};
-use kb_data::{MixtureSampler, Pools, SamplerConfig, Split, Task};
+use kb_data::{MixtureSampler, Pools, SamplerConfig, Split, Target, Task};
 
 /// Arguments of `data`.
 #[derive(clap::Args)]
@@ -98,6 +98,9 @@ struct RenderArgs {
     /// Mixture length in seconds.
     #[arg(long, default_value_t = 4.0)]
     seconds: f64,
+    /// Targets: `early` (direct path and first 50 ms) or `reverberant` (the paper's: whole images).
+    #[arg(long, default_value_t = Target::Early)]
+    target: Target,
 }
 
 #[derive(clap::Args)]
@@ -168,6 +171,7 @@ fn run_render(a: &RenderArgs) -> kb_data::Result<()> {
     let pools = Arc::new(Pools::load(&index, &[a.split], &a.sofa)?);
     let config = SamplerConfig {
         seconds: a.seconds,
+        target: a.target,
         ..SamplerConfig::default()
     };
     let sampler = MixtureSampler::with_config(pools, a.task, a.split, a.seed, config)?;

@@ -13,7 +13,7 @@ use candle_core::{Device, Tensor};
 use indicatif::{ProgressBar, ProgressStyle};
 use kb_data::{
     fetch::default_cache, index::INDEX_FILE, Mixture, MixtureSampler, Pools, SamplerConfig, Split,
-    Task,
+    Target, Task,
 };
 use kb_models::{
     train::{Backend, TrainSettings, Trainer},
@@ -64,6 +64,9 @@ pub struct Args {
     /// Seconds of audio per example.
     #[arg(long)]
     seconds: Option<f64>,
+    /// Targets: `early` (direct path and first 50 ms, the default) or `reverberant` (the paper's task).
+    #[arg(long)]
+    target: Option<Target>,
     /// Steps between validations.
     #[arg(long)]
     eval_every: Option<u64>,
@@ -116,6 +119,8 @@ pub struct RunFile {
     pub steps: u64,
     /// Seconds per example.
     pub seconds: f64,
+    /// What the targets keep of each talker's room image.
+    pub target: Target,
     /// Steps between validations.
     pub eval_every: u64,
     /// Steps between checkpoints.
@@ -139,6 +144,7 @@ impl Default for RunFile {
             large_from: None,
             steps: 20_000,
             seconds: 2.0,
+            target: Target::Early,
             eval_every: 500,
             checkpoint_every: 100,
             val_count: 64,
@@ -182,6 +188,7 @@ impl RunFile {
             compression,
             steps,
             seconds,
+            target,
             eval_every,
             checkpoint_every,
             val_count
@@ -322,6 +329,7 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let pools = load_pools(&args.cache.clone().unwrap_or_else(default_cache))?;
     let mix_cfg = SamplerConfig {
         seconds: run.seconds,
+        target: run.target,
         ..SamplerConfig::default()
     };
     let train = MixtureSampler::with_config(
