@@ -169,3 +169,39 @@ fn fifty_steps_end_in_the_same_place_on_either_backend() {
     assert!((last_f - last_c).abs() < 1e-3, "loss {last_f} vs {last_c}");
     assert!(worst < 1e-3, "weight {name} off by {worst:.2e} relative");
 }
+
+#[test]
+fn a_fast_run_resumed_from_its_checkpoint_equals_an_uninterrupted_one() {
+    let cfg = ModelConfig::tiny(2);
+    let settings = TrainSettings {
+        batch: 2,
+        seed: 4,
+        ..TrainSettings::default()
+    };
+    let config = WeightsConfig::Single(cfg);
+    let n = 128 * 8;
+    let steps = |t: &mut Trainer, from: u64, to: u64| {
+        for step in from..to {
+            let (mix, tgt) = batch(2, 2, n, 500 + step * 3);
+            t.train_step(&mix, &tgt).unwrap();
+        }
+    };
+    let mut straight = Trainer::new(config.clone(), settings.clone()).unwrap();
+    straight.use_fast(2, n, 2).unwrap();
+    steps(&mut straight, 0, 20);
+
+    let mut first = Trainer::new(config, settings).unwrap();
+    first.use_fast(2, n, 2).unwrap();
+    steps(&mut first, 0, 10);
+    let path =
+        std::env::temp_dir().join(format!("kb-fast-ckpt-{}.safetensors", std::process::id()));
+    first.save_checkpoint(&path).unwrap();
+    drop(first);
+    let mut resumed = Trainer::resume(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    resumed.use_fast(2, n, 2).unwrap();
+    assert_eq!(resumed.step, 10);
+    steps(&mut resumed, 10, 20);
+    let (worst, name) = worst_relative(&resumed.parameters(), &straight.parameters());
+    assert!(worst < 1e-6, "resumed run differs in {name} by {worst:.2e}");
+}
