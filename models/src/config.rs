@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::{
+    error::{Error, Result},
+    level::LevelConfig,
+};
 
 /// Sample rate every model runs at.
 pub const SAMPLE_RATE: usize = 16_000;
@@ -35,6 +38,9 @@ pub struct ModelConfig {
     pub hidden: usize,
     /// Local self-attention, or none.
     pub attention: Option<AttentionConfig>,
+    /// Causal input-level normalisation, or none (weights from before it have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<LevelConfig>,
 }
 
 impl ModelConfig {
@@ -48,7 +54,14 @@ impl ModelConfig {
             blocks: 3,
             hidden,
             attention,
+            level: None,
         }
+    }
+
+    /// The same model with causal input-level normalisation `level`.
+    pub fn with_level(mut self, level: Option<LevelConfig>) -> Self {
+        self.level = level;
+        self
     }
 
     /// The paper's small on-device model (SM): D16 H16, no attention.
@@ -211,6 +224,9 @@ impl JointConfig {
             || self.small.ears != self.large.ears
         {
             return bad("small and large models must share chunk, pad and ears".into());
+        }
+        if self.small.level != self.large.level {
+            return bad("small and large models must normalise the input level alike".into());
         }
         if self.compression == 0 || !self.large.out_channels().is_multiple_of(self.compression) {
             return bad(format!(

@@ -15,6 +15,7 @@ pub mod gridnet_block;
 pub mod head_maps;
 pub mod joint;
 pub mod kernels;
+pub mod level;
 pub mod linear;
 pub mod lstm;
 pub mod lstm_op;

@@ -298,6 +298,7 @@ fn infer_model(src: &TensorMap, s: &str, opts: &ImportOptions) -> Result<ModelCo
             heads,
             window: opts.window,
         }),
+        level: None,
     };
     cfg.validate()?;
     Ok(cfg)

@@ -2,7 +2,7 @@
 
 use candle_core::Tensor;
 
-use crate::{delay::DelayLine, lstm::LstmState, window_attention::KvCache};
+use crate::{delay::DelayLine, level::LevelTracker, lstm::LstmState, window_attention::KvCache};
 
 /// State of one GridNet block.
 #[derive(Debug, Clone)]
@@ -25,6 +25,8 @@ pub struct MergeState {
 /// State of one TF-GridNet.
 #[derive(Debug, Clone)]
 pub struct GridNetState {
+    /// Running input level of every stream (empty without level normalisation).
+    pub level: Vec<LevelTracker>,
     /// Input conv: last 2 feature frames [B, 2M, 2, F].
     pub conv: Tensor,
     /// Per block.

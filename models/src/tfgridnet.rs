@@ -9,11 +9,13 @@ use crate::{
     conv::CausalConv2d,
     error::{Error, Result},
     gridnet_block::GridNetBlock,
+    level::{window_gains, LevelTracker},
     merge::Merge,
     norm::LayerNorm,
     stft::Stft,
     stream_state::GridNetState,
     trace::{tap, Trace},
+    SAMPLE_RATE,
 };
 
 /// What one call of a TF-GridNet produces.
@@ -86,7 +88,11 @@ impl TfGridNet {
     /// Fresh streaming state for `batch` streams.
     pub fn initial_state(&self, batch: usize, device: &Device) -> Result<GridNetState> {
         let f = self.cfg.freqs();
+        let level = self.cfg.level.map_or_else(Vec::new, |l| {
+            vec![LevelTracker::new(&l, self.cfg.chunk, SAMPLE_RATE); batch]
+        });
         Ok(GridNetState {
+            level,
             conv: self.conv.initial_state(batch, f, device)?,
             blocks: self
                 .blocks
@@ -137,8 +143,13 @@ impl TfGridNet {
             )));
         }
         let features = self.stft.analyse(window)?;
-        tap(&mut trace, "stft", &features);
         let t = features.dim(2)?;
+        let gains = self.level_gains(window, t, &mut state.level)?;
+        let features = match &gains {
+            Some(g) => features.broadcast_div(g)?,
+            None => features,
+        };
+        tap(&mut trace, "stft", &features);
         let f = self.cfg.freqs();
         let hints = match (hints, self.takes_hints()) {
             (Some(h), true) => Some(h.clone()),
@@ -167,9 +178,48 @@ impl TfGridNet {
         let x = x.permute((0, 3, 1, 2))?.contiguous()?;
         let spectrum = self.deconv.forward(&x, &mut state.deconv)?;
         tap(&mut trace, "deconv", &spectrum);
-        let audio = self.stft.synthesise(&spectrum, &mut state.istft)?;
+        let audio = match &gains {
+            Some(g) => self
+                .stft
+                .synthesise(&spectrum.broadcast_mul(g)?, &mut state.istft)?,
+            None => self.stft.synthesise(&spectrum, &mut state.istft)?,
+        };
         let audio = audio.reshape((b, self.cfg.sources, self.cfg.ears, t * self.cfg.chunk))?;
         Ok(ModelOutput { audio, spectrum })
+    }
+
+    /// Level gains [B, 1, T, 1] of the T frames of `window`, continuing `trackers` (None without level normalisation).
+    fn level_gains(
+        &self,
+        window: &Tensor,
+        t: usize,
+        trackers: &mut [LevelTracker],
+    ) -> Result<Option<Tensor>> {
+        if self.cfg.level.is_none() {
+            return Ok(None);
+        }
+        let (b, m, len) = window.dims3()?;
+        if trackers.len() != b {
+            return Err(Error::Input(format!(
+                "state holds {} level trackers for a batch of {b}",
+                trackers.len()
+            )));
+        }
+        let samples = window.flatten_all()?.to_vec1::<f32>()?;
+        let mut gains = vec![0f32; b * t];
+        for (i, tracker) in trackers.iter_mut().enumerate() {
+            window_gains(
+                tracker,
+                (&samples[i * m * len..(i + 1) * m * len], len, m),
+                (self.cfg.chunk, self.cfg.n_fft()),
+                &mut gains[i * t..(i + 1) * t],
+            );
+        }
+        Ok(Some(Tensor::from_vec(
+            gains,
+            (b, 1, t, 1),
+            window.device(),
+        )?))
     }
 
     /// Whole utterance `mixture` [B, M, N] from a fresh state: output sample n

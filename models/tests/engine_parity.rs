@@ -5,6 +5,7 @@ mod common;
 use candle_core::{Device, Tensor};
 use kb_models::{
     engine::{GridNetEngine, HintFrame, KernelPath, Kernels, LargeEngine, SmallEngine},
+    level::LevelConfig,
     weights::{Model, Weights},
     JointConfig, ModelConfig, WeightsConfig,
 };
@@ -110,6 +111,12 @@ fn small_engine_matches_candle() {
 }
 
 #[test]
+fn level_normalised_engine_matches_candle() {
+    let cfg = ModelConfig::small(2).with_level(Some(LevelConfig::speech()));
+    assert!(check_single(cfg, KernelPath::detect()) < 1e-4);
+}
+
+#[test]
 fn medium_engine_matches_candle() {
     assert!(check_single(ModelConfig::medium(2), KernelPath::detect()) < 1e-4);
 }
@@ -124,8 +131,13 @@ fn portable_kernels_match_candle() {
     assert!(check_single(ModelConfig::tiny_attention(2), KernelPath::Portable) < 1e-4);
 }
 
-fn check_joint(delay: usize) {
-    let cfg = JointConfig::paper(2, delay, 2);
+fn check_joint(delay: usize, level: Option<LevelConfig>) {
+    let paper = JointConfig::paper(2, delay, 2);
+    let cfg = JointConfig {
+        small: paper.small.clone().with_level(level),
+        large: paper.large.clone().with_level(level),
+        ..paper
+    };
     let weights = Weights::random(WeightsConfig::Joint(cfg.clone()), 11 + delay as u64).unwrap();
     let Model::Joint(model) = weights.model(&Device::Cpu).unwrap() else {
         unreachable!()
@@ -164,10 +176,15 @@ fn check_joint(delay: usize) {
 
 #[test]
 fn joint_engines_match_candle_c1() {
-    check_joint(1);
+    check_joint(1, None);
+}
+
+#[test]
+fn level_normalised_joint_engines_match_candle() {
+    check_joint(1, Some(LevelConfig::speech()));
 }
 
 #[test]
 fn joint_engines_match_candle_c3() {
-    check_joint(3);
+    check_joint(3, None);
 }

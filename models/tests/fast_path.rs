@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use candle_core::Tensor;
 use kb_models::{
+    level::LevelConfig,
     train::{
         fast::{FastGridNet, FastStep, ParamLayout},
         TrainSettings, Trainer,
@@ -123,6 +124,13 @@ fn check(cfg: ModelConfig, examples: usize, samples: usize, threads: usize) {
 fn separation_gradients_match_candle() {
     check(ModelConfig::tiny(2), 3, 128 * 20 + 37, 2);
     check(ModelConfig::small(2), 2, 128 * 24, 1);
+}
+
+#[test]
+fn level_normalised_gradients_match_candle() {
+    let level = Some(LevelConfig::speech());
+    check(ModelConfig::tiny(2).with_level(level), 3, 128 * 20 + 37, 2);
+    check(ModelConfig::tiny(1).with_level(level), 2, 128 * 20, 1);
 }
 
 #[test]

@@ -3,7 +3,9 @@
 mod common;
 
 use candle_core::{Device, Tensor};
-use kb_models::{JointConfig, JointModel, ModelConfig, SeededParams, TfGridNet};
+use kb_models::{
+    level::LevelConfig, JointConfig, JointModel, ModelConfig, SeededParams, TfGridNet,
+};
 
 const CHUNKS: usize = 200;
 
@@ -13,9 +15,12 @@ fn window(padded: &Tensor, k: usize) -> Tensor {
 }
 
 fn check_single(cfg: ModelConfig, seed: u64) {
+    check_single_on(cfg, common::test_signal(128 * CHUNKS, seed), seed);
+}
+
+fn check_single_on(cfg: ModelConfig, x: Tensor, seed: u64) {
     let params = SeededParams::new(seed);
     let model = TfGridNet::new(params.var_builder(&Device::Cpu), &cfg).unwrap();
-    let x = common::test_signal(128 * CHUNKS, seed);
     let whole = model.forward(&x, None).unwrap();
     let padded = x.pad_with_zeros(2, 0, 64).unwrap();
     let mut state = model.initial_state(1, &Device::Cpu).unwrap();
@@ -47,6 +52,17 @@ fn check_single(cfg: ModelConfig, seed: u64) {
 #[test]
 fn small_streams_like_whole_utterance() {
     check_single(ModelConfig::small(2), 1);
+}
+
+#[test]
+fn level_normalised_small_streams_like_whole_utterance() {
+    // A loud first half and a 26 dB quieter second half: the level rises, then falls.
+    let x = common::test_signal(128 * CHUNKS, 3);
+    let x = common::overwrite(&x, 128 * CHUNKS / 2, 128 * CHUNKS, |_| 0.0)
+        .add(&(common::overwrite(&x, 0, 128 * CHUNKS / 2, |_| 0.0) * 0.05).unwrap())
+        .unwrap();
+    let cfg = ModelConfig::small(2).with_level(Some(LevelConfig::speech()));
+    check_single_on(cfg, x, 3);
 }
 
 #[test]

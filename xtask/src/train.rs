@@ -16,11 +16,21 @@ use kb_data::{
     Target, Task,
 };
 use kb_models::{
+    level::LevelConfig,
     train::{Backend, TrainSettings, Trainer},
     weights::Weights,
     JointConfig, ModelConfig, WeightsConfig,
 };
 use serde::{Deserialize, Serialize};
+
+/// An on/off switch of the command line.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Switch {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
+}
 
 /// Arguments of `train`; every field can also come from a run file (`--config`), flags win.
 #[derive(clap::Args, Debug)]
@@ -67,6 +77,9 @@ pub struct Args {
     /// Targets: `early` (direct path and first 50 ms, the default) or `reverberant` (the paper's task).
     #[arg(long)]
     target: Option<Target>,
+    /// Causal input-level normalisation: `on` (the default for new runs) or `off`.
+    #[arg(long)]
+    level: Option<Switch>,
     /// Steps between validations.
     #[arg(long)]
     eval_every: Option<u64>,
@@ -121,6 +134,9 @@ pub struct RunFile {
     pub seconds: f64,
     /// What the targets keep of each talker's room image.
     pub target: Target,
+    /// Causal input-level normalisation of every model (absent in run files from before it: off).
+    #[serde(default)]
+    pub level: Option<LevelConfig>,
     /// Steps between validations.
     pub eval_every: u64,
     /// Steps between checkpoints.
@@ -145,6 +161,7 @@ impl Default for RunFile {
             steps: 20_000,
             seconds: 2.0,
             target: Target::Early,
+            level: Some(LevelConfig::speech()),
             eval_every: 500,
             checkpoint_every: 100,
             val_count: 64,
@@ -199,6 +216,9 @@ impl RunFile {
         if args.backend.is_some() {
             run.backend = args.backend;
         }
+        if let Some(level) = args.level {
+            run.level = (level == Switch::On).then(LevelConfig::speech);
+        }
         let s = &mut run.settings;
         if let Some(v) = args.batch {
             s.batch = v;
@@ -229,14 +249,21 @@ impl RunFile {
     /// The model configuration this run trains.
     pub fn weights_config(&self) -> Result<WeightsConfig, String> {
         let sources = if self.task()? == Task::Ss { 2 } else { 1 };
+        let preset = |name: &str| {
+            ModelConfig::by_name(name, sources)
+                .map(|c| c.with_level(self.level))
+                .map_err(|e| e.to_string())
+        };
         Ok(match self.model.as_str() {
-            "joint" => WeightsConfig::Joint(JointConfig {
-                large: ModelConfig::by_name(&self.large, sources).map_err(|e| e.to_string())?,
-                ..JointConfig::paper(sources, self.delay, self.compression)
-            }),
-            name => WeightsConfig::Single(
-                ModelConfig::by_name(name, sources).map_err(|e| e.to_string())?,
-            ),
+            "joint" => {
+                let paper = JointConfig::paper(sources, self.delay, self.compression);
+                WeightsConfig::Joint(JointConfig {
+                    small: paper.small.clone().with_level(self.level),
+                    large: preset(&self.large)?,
+                    ..paper
+                })
+            }
+            name => WeightsConfig::Single(preset(name)?),
         })
     }
 }

@@ -8,6 +8,8 @@ use crate::kernels::Kernels;
 use crate::{
     config::{JointConfig, ModelConfig},
     error::{Error, Result},
+    level::LevelTracker,
+    SAMPLE_RATE,
 };
 
 /// The engine's [`crate::TfGridNet`]: takes 128 new samples per ear, returns 128 per source and ear.
@@ -16,6 +18,8 @@ pub struct GridNetEngine {
     cfg: ModelConfig,
     kernels: Kernels,
     spectral: Spectral,
+    level: Option<LevelTracker>,
+    gain: f32,
     conv: Conv3x3,
     conv_norm: (Vec<f32>, Vec<f32>),
     blocks: Vec<Block>,
@@ -48,6 +52,10 @@ impl GridNetEngine {
             cfg: cfg.clone(),
             kernels,
             spectral: Spectral::new(cfg.chunk, cfg.pad, cfg.ears, cfg.sources * cfg.ears),
+            level: cfg
+                .level
+                .map(|l| LevelTracker::new(&l, cfg.chunk, SAMPLE_RATE)),
+            gain: 1.0,
             conv: Conv3x3::load(&src.pp("conv"), cfg.in_channels(), d, f)?,
             conv_norm: (conv_norm.get("weight", &[d])?, conv_norm.get("bias", &[d])?),
             blocks: (0..cfg.blocks)
@@ -80,6 +88,9 @@ impl GridNetEngine {
     /// Clears every state (a new stream).
     pub fn reset(&mut self) {
         self.spectral.reset();
+        if let Some(level) = &mut self.level {
+            level.reset();
+        }
         self.conv.reset();
         self.deconv.reset();
         self.blocks.iter_mut().for_each(Block::reset);
@@ -100,7 +111,8 @@ impl GridNetEngine {
         Ok(())
     }
 
-    /// Runs one chunk up to the output spectrum [F, 2SM]; `input` is [M, chunk]
+    /// Runs one chunk up to the output spectrum [F, 2SM] (at the model's
+    /// working level: the large model's hint); `input` is [M, chunk]
     /// channel-major, `hint` [F, C'] (None = no hint: a zero frame).
     pub fn process_spectrum(&mut self, input: &[f32], hint: Option<&[f32]>) -> Result<&[f32]> {
         let (m, c) = (self.cfg.ears, self.cfg.chunk);
@@ -119,7 +131,12 @@ impl GridNetEngine {
             )));
         }
         let k = &self.kernels;
-        self.spectral.analyse(input, &mut self.features);
+        let mean_square = self.spectral.analyse(input, &mut self.features);
+        if let Some(level) = &mut self.level {
+            self.gain = level.update(mean_square);
+            let gain = self.gain;
+            self.features.iter_mut().for_each(|v| *v /= gain);
+        }
         self.conv.forward(k, &self.features, &mut self.frame);
         layer_norm_rows(
             &mut self.frame,
@@ -148,6 +165,10 @@ impl GridNetEngine {
             )));
         }
         self.process_spectrum(input, hint)?;
+        if self.level.is_some() {
+            let gain = self.gain;
+            self.spectrum.iter_mut().for_each(|v| *v *= gain);
+        }
         self.spectral.synthesise(&self.spectrum, out);
         Ok(())
     }

@@ -72,16 +72,19 @@ impl Spectral {
     }
 
     /// Features [F, 2M] (Re of each channel, then Im) of the frame ending with
-    /// the new chunk `input` [M, chunk] (channel-major).
-    pub fn analyse(&mut self, input: &[f32], features: &mut [f32]) {
+    /// the new chunk `input` [M, chunk] (channel-major); returns the frame's
+    /// mean square before the window (as [`crate::level::mean_square`] sums it).
+    pub fn analyse(&mut self, input: &[f32], features: &mut [f32]) -> f64 {
         let (c, p, m) = (self.chunk, self.pad, self.inputs);
         let freqs = self.bins.len();
+        let mut sum = 0f64;
         for ch in 0..m {
             let new = &input[ch * c..(ch + 1) * c];
             let tail = &mut self.input_tail[ch * p..(ch + 1) * p];
             self.frame[..p].copy_from_slice(tail);
             self.frame[p..].copy_from_slice(new);
             tail.copy_from_slice(&new[c - p..]);
+            sum += self.frame.iter().map(|&v| v as f64 * v as f64).sum::<f64>();
             for (v, w) in self.frame.iter_mut().zip(&self.window) {
                 *v *= w;
             }
@@ -94,6 +97,7 @@ impl Spectral {
             }
         }
         debug_assert_eq!(features.len(), freqs * 2 * m);
+        sum / (m * self.frame.len()) as f64
     }
 
     /// Output chunk `out` [K, chunk] from a spectrum [F, 2K] (channel 2k real, 2k + 1 imaginary).

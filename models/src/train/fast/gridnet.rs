@@ -15,6 +15,8 @@ use crate::{
     config::ModelConfig,
     error::{Error, Result},
     kernels::Kernels,
+    level::{window_gains, LevelTracker},
+    SAMPLE_RATE,
 };
 
 /// A single TF-GridNet (no attention, no hints) over a flat parameter buffer.
@@ -109,6 +111,9 @@ impl FastGridNet {
             let feats = &mut ws.feats[b * t * f * fc..(b + 1) * t * f * fc];
             self.spectral
                 .analyse(k, (wave, win, m), t, feats, &mut ws.cols);
+            for (frame, &g) in feats.chunks_exact_mut(f * fc).zip(&ws.gains[b * t..]) {
+                frame.iter_mut().for_each(|v| *v /= g);
+            }
         }
         self.conv
             .forward(k, (p, d), &ws.feats, frames, &mut ws.conv_out);
@@ -139,8 +144,14 @@ impl FastGridNet {
         for b in 0..examples {
             let spec = &ws.spec[b * t * f * oc..(b + 1) * t * f * oc];
             let out = &mut ws.audio[b * kk * per..(b + 1) * kk * per];
-            self.spectral
-                .synthesise(k, spec, (t, kk), out, (&mut ws.cols, &mut ws.frames));
+            let gains = &ws.gains[b * t..(b + 1) * t];
+            self.spectral.synthesise(
+                k,
+                (spec, gains),
+                (t, kk),
+                out,
+                (&mut ws.cols, &mut ws.frames),
+            );
         }
     }
 
@@ -187,7 +198,7 @@ impl FastGridNet {
             let dspec = &mut ws.dspec[b * t * f * oc..(b + 1) * t * f * oc];
             self.spectral.synthesise_backward(
                 k,
-                dout,
+                (dout, &ws.gains[b * t..(b + 1) * t]),
                 (t, kk),
                 dspec,
                 (&mut ws.cols, &mut ws.frames),
@@ -238,6 +249,9 @@ pub struct Workspace {
     pub capacity: usize,
     /// Zero-padded input windows [b, M, chunk * T + pad].
     pub window: Vec<f32>,
+    /// Level gain of every frame [b, T] (ones without level normalisation).
+    gains: Vec<f32>,
+    level: Option<LevelTracker>,
     /// Targets [b, S, M, samples].
     pub targets: Vec<f32>,
     /// Output waveforms [b, S, M, chunk * T].
@@ -280,6 +294,8 @@ impl Workspace {
             ears: c.ears,
             capacity,
             window: z(capacity * c.ears * (t * c.chunk + c.pad)),
+            gains: vec![1.0; capacity * t],
+            level: c.level.map(|l| LevelTracker::new(&l, c.chunk, SAMPLE_RATE)),
             targets: z(capacity * kk * samples),
             audio: z(capacity * kk * t * c.chunk),
             grads: z(params),
@@ -323,6 +339,20 @@ impl Workspace {
                     &mixture[(b * self.ears + m) * samples..(b * self.ears + m + 1) * samples];
                 w[..samples].copy_from_slice(src);
                 w[samples..].fill(0.0);
+            }
+            if let Some(level) = &mut self.level {
+                level.reset();
+                let ears = self.ears;
+                window_gains(
+                    level,
+                    (
+                        &self.window[b * ears * win..(b + 1) * ears * win],
+                        win,
+                        ears,
+                    ),
+                    (self.chunk, self.chunk + self.pad),
+                    &mut self.gains[b * self.t..(b + 1) * self.t],
+                );
             }
         }
     }

@@ -95,22 +95,23 @@ impl Spectral {
     }
 
     /// Waveforms [K, chunk * T] of one example from `spec` [T, F, 2K] (channel
-    /// 2k real, 2k + 1 imaginary); `cols` [T, 2F] and `frames` [T, n_fft] are scratch.
+    /// 2k real, 2k + 1 imaginary), frame t scaled by `gains[t]`; `cols` [T, 2F]
+    /// and `frames` [T, n_fft] are scratch.
     pub fn synthesise(
         &self,
         k: &Kernels,
-        spec: &[f32],
+        (spec, gains): (&[f32], &[f32]),
         (t, kk): (usize, usize),
         out: &mut [f32],
         (cols, frames): (&mut [f32], &mut [f32]),
     ) {
         let (f, f2, n, c) = (self.freqs, 2 * self.freqs, self.n_fft(), self.chunk);
         for ch in 0..kk {
-            for ti in 0..t {
+            for (ti, &g) in gains[..t].iter().enumerate() {
                 for fi in 0..f {
                     let s = (ti * f + fi) * 2 * kk + 2 * ch;
-                    cols[ti * f2 + fi] = spec[s];
-                    cols[ti * f2 + f + fi] = spec[s + 1];
+                    cols[ti * f2 + fi] = spec[s] * g;
+                    cols[ti * f2 + f + fi] = spec[s + 1] * g;
                 }
             }
             let frames = &mut frames[..t * n];
@@ -133,7 +134,7 @@ impl Spectral {
     pub fn synthesise_backward(
         &self,
         k: &Kernels,
-        dout: &[f32],
+        (dout, gains): (&[f32], &[f32]),
         (t, kk): (usize, usize),
         dspec: &mut [f32],
         (cols, frames): (&mut [f32], &mut [f32]),
@@ -156,11 +157,11 @@ impl Spectral {
             let cols = &mut cols[..t * f2];
             cols.fill(0.0);
             k.gemm(cols, frames, &self.inv_t, t, n, f2);
-            for ti in 0..t {
+            for (ti, &g) in gains[..t].iter().enumerate() {
                 for fi in 0..f {
                     let s = (ti * f + fi) * 2 * kk + 2 * ch;
-                    dspec[s] = cols[ti * f2 + fi];
-                    dspec[s + 1] = cols[ti * f2 + f + fi];
+                    dspec[s] = cols[ti * f2 + fi] * g;
+                    dspec[s + 1] = cols[ti * f2 + f + fi] * g;
                 }
             }
         }
