@@ -79,15 +79,21 @@ fn fast_gradients(
     (out.loss, layout.unflatten(&step.grads).unwrap())
 }
 
-/// Largest over parameters of max |fast - candle| / max |candle|, with the worst name.
+/// Largest over parameters of max |fast - candle| / max |candle|, with the
+/// worst name. A gradient under 1e-3 of the largest parameter gradient is
+/// measured against that floor instead, since f32 rounding of long sums
+/// dominates there: the key norms' biases have a gradient of exactly zero
+/// (the softmax ignores a shift common to all keys), and a PReLU slope shared
+/// by a whole layer sums 10^5 terms that nearly cancel.
 fn worst_relative(
     fast: &HashMap<String, Tensor>,
     reference: &HashMap<String, Tensor>,
 ) -> (f32, String) {
     assert_eq!(fast.len(), reference.len());
+    let largest = reference.values().map(common::max_abs).fold(0f32, f32::max);
     let mut worst = (0f32, String::new());
     for (name, r) in reference {
-        let scale = common::max_abs(r).max(1e-12);
+        let scale = common::max_abs(r).max(1e-3 * largest).max(1e-12);
         let err = common::max_abs(&(&fast[name] - r).unwrap()) / scale;
         if err > worst.0 {
             worst = (err, name.clone());
@@ -124,6 +130,12 @@ fn check(cfg: ModelConfig, examples: usize, samples: usize, threads: usize) {
 fn separation_gradients_match_candle() {
     check(ModelConfig::tiny(2), 3, 128 * 20 + 37, 2);
     check(ModelConfig::small(2), 2, 128 * 24, 1);
+}
+
+#[test]
+fn attention_gradients_match_candle() {
+    check(ModelConfig::tiny_attention(2), 2, 128 * 20 + 37, 2);
+    check(ModelConfig::large_cpu(2), 1, 128 * 12, 1);
 }
 
 #[test]

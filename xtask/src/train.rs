@@ -394,7 +394,7 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
 
     let backend = match (run.backend, trainer.config.clone()) {
         (Some(b), _) => b,
-        (None, WeightsConfig::Single(c)) if c.attention.is_none() => Backend::Fast,
+        (None, WeightsConfig::Single(_)) => Backend::Fast,
         (None, _) => {
             println!("note: the fast path does not train this model yet; training with candle");
             Backend::Candle

@@ -2,6 +2,7 @@
 //! over time) forward and backward, with the activations it keeps.
 
 use super::{
+    attention::{AttnActs, AttnScratch, FastAttention},
     layout::ParamLayout,
     linear::{Derived, Linear},
     lstm::{HiddenAt, LstmDir, LstmScratch, Saved, Sequences},
@@ -47,11 +48,12 @@ pub struct BlockActs {
     inter_gates: Vec<f32>,
     inter_c: Vec<f32>,
     inter_h: Vec<f32>,
+    attn: Option<AttnActs>,
 }
 
 impl BlockActs {
-    /// Buffers for `rows` frame rows of a block of width `d` and hidden size `h`.
-    pub fn new(rows: usize, d: usize, h: usize) -> Self {
+    /// Buffers for `rows` frame rows of a block of width `d` and hidden size `h` without attention.
+    fn new(rows: usize, d: usize, h: usize) -> Self {
         let z = |n: usize| vec![0f32; n];
         Self {
             ln1_hat: z(rows * d),
@@ -66,6 +68,7 @@ impl BlockActs {
             inter_gates: z(rows * 4 * h),
             inter_c: z(rows * h),
             inter_h: z(rows * h),
+            attn: None,
         }
     }
 }
@@ -79,11 +82,12 @@ pub struct BlockScratch {
     dh: Vec<f32>,
     dgates: Vec<f32>,
     lstm: LstmScratch,
+    attn: Option<AttnScratch>,
 }
 
 impl BlockScratch {
     /// Scratch for `rows` frame rows.
-    pub fn new(rows: usize, d: usize, h: usize) -> Self {
+    fn new(rows: usize, d: usize, h: usize) -> Self {
         let z = |n: usize| vec![0f32; n];
         Self {
             tmp: z(rows * d),
@@ -92,6 +96,7 @@ impl BlockScratch {
             dh: z(rows * 2 * h),
             dgates: z(rows * 4 * h),
             lstm: LstmScratch::new(h),
+            attn: None,
         }
     }
 }
@@ -118,9 +123,10 @@ fn add_from_bins(src: &[f32], dst: &mut [f32], (n, f, d): (usize, usize, usize))
     }
 }
 
-/// A GridNet block without attention.
+/// A GridNet block, with the large model's self-attention when its config has it.
 #[derive(Debug, Clone)]
 pub struct FastBlock {
+    attention: Option<FastAttention>,
     intra_norm: Norm,
     intra: [LstmDir; 2],
     intra_linear: Linear,
@@ -142,7 +148,17 @@ impl FastBlock {
         let (d, h) = (cfg.d, cfg.hidden);
         let p = |n: &str| format!("{prefix}.{n}");
         let intra_rnn = p("intra_rnn");
+        let attention = match cfg.attention {
+            Some(a) => Some(FastAttention::new(
+                layout,
+                &p("attn"),
+                (d, cfg.freqs(), a),
+                derived,
+            )?),
+            None => None,
+        };
         Ok(Self {
+            attention,
             intra_norm: Norm::new(layout, &p("intra_norm"), d)?,
             intra: [
                 LstmDir::new(layout, (&intra_rnn, ""), (d, h), derived)?,
@@ -165,6 +181,25 @@ impl FastBlock {
         self.inter.prepare(p, d);
         self.intra_linear.prepare(p, d);
         self.inter_linear.prepare(p, d);
+        if let Some(a) = &self.attention {
+            a.prepare(p, d);
+        }
+    }
+
+    /// Activation buffers for up to `geo`'s rows.
+    pub fn acts(&self, geo: Geometry) -> BlockActs {
+        BlockActs {
+            attn: self.attention.as_ref().map(|a| a.acts(geo)),
+            ..BlockActs::new(geo.rows(), self.d, self.h)
+        }
+    }
+
+    /// Scratch for up to `geo`'s rows (shared by blocks of one shape).
+    pub fn scratch(&self, geo: Geometry) -> BlockScratch {
+        BlockScratch {
+            attn: self.attention.as_ref().map(|a| a.scratch(geo)),
+            ..BlockScratch::new(geo.rows(), self.d, self.h)
+        }
     }
 
     /// `y` [rows, D] = block(`x` [rows, D]), keeping `acts`.
@@ -239,6 +274,9 @@ impl FastBlock {
         for (a, b) in y[..rows * dd].iter_mut().zip(tmp.iter()) {
             *a += b;
         }
+        if let (Some(a), Some(aa), Some(sa)) = (&self.attention, &mut acts.attn, &mut s.attn) {
+            a.forward(k, (p, d), geo, y, aa, sa);
+        }
     }
 
     /// Turns `dx` [rows, D], the gradient of the block's output, into the
@@ -255,6 +293,9 @@ impl FastBlock {
         let (dd, h, rows) = (self.d, self.h, geo.rows());
         let n = geo.frames();
         let dx = &mut dx[..rows * dd];
+        if let (Some(a), Some(aa), Some(sa)) = (&self.attention, &acts.attn, &mut s.attn) {
+            a.backward(k, p, geo, aa, dx, (&mut *g, sa));
+        }
 
         // Inter-frame branch: x1 + inter_linear(LSTM(norm(x1))).
         let dh = &mut s.dh[..rows * h];

@@ -13,13 +13,13 @@ use super::{
 };
 use crate::{
     config::ModelConfig,
-    error::{Error, Result},
+    error::Result,
     kernels::Kernels,
     level::{window_gains, LevelTracker},
     SAMPLE_RATE,
 };
 
-/// A single TF-GridNet (no attention, no hints) over a flat parameter buffer.
+/// A single TF-GridNet (no hints) over a flat parameter buffer.
 #[derive(Debug, Clone)]
 pub struct FastGridNet {
     cfg: ModelConfig,
@@ -35,11 +35,6 @@ impl FastGridNet {
     /// The model `cfg` whose tensors sit under `prefix` (`""` for a stand-alone model) in `layout`.
     pub fn new(layout: &ParamLayout, prefix: &str, cfg: &ModelConfig) -> Result<Self> {
         cfg.validate()?;
-        if cfg.attention.is_some() {
-            return Err(Error::Config(
-                "the fast path does not train attention yet: use --backend candle".into(),
-            ));
-        }
         let name = |n: &str| format!("{prefix}{n}");
         let mut derived = Derived::default();
         let blocks = (0..cfg.blocks)
@@ -284,7 +279,8 @@ impl Workspace {
         let t = model.frames(samples);
         let f = c.freqs();
         let rows = capacity * t * f;
-        let (d, h, kk) = (c.d, c.hidden, c.sources * c.ears);
+        let geo = Geometry { b: capacity, t, f };
+        let (d, kk) = (c.d, c.sources * c.ears);
         let z = |n: usize| vec![0f32; n];
         let n_fft = c.n_fft();
         Self {
@@ -304,8 +300,8 @@ impl Workspace {
             conv_hat: z(rows * d),
             conv_rstd: z(rows),
             xs: (0..=c.blocks).map(|_| z(rows * d)).collect(),
-            acts: (0..c.blocks).map(|_| BlockActs::new(rows, d, h)).collect(),
-            scratch: BlockScratch::new(rows, d, h),
+            acts: model.blocks.iter().map(|b| b.acts(geo)).collect(),
+            scratch: model.blocks[0].scratch(geo),
             spec: z(rows * c.out_channels()),
             dspec: z(rows * c.out_channels()),
             daudio: z(capacity * kk * t * c.chunk),

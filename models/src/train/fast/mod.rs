@@ -4,7 +4,9 @@
 //! two threads. candle autograd (the rest of [`crate::train`]) is the
 //! readable reference that the gradient tests check this path against.
 
+pub mod activation;
 pub mod adam;
+pub mod attention;
 pub mod block;
 pub mod conv;
 pub mod gridnet;

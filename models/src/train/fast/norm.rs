@@ -5,7 +5,8 @@ use std::ops::Range;
 use super::layout::{two_mut, ParamLayout};
 use crate::{error::Result, norm::EPS};
 
-/// LayerNorm of rows `width` wide with a per-element affine.
+/// LayerNorm of rows `width` wide with a per-element affine; a grouped norm
+/// holds one affine per group (e.g. per attention head) back to back.
 #[derive(Debug, Clone)]
 pub struct Norm {
     w: Range<usize>,
@@ -17,18 +18,48 @@ pub struct Norm {
 impl Norm {
     /// The norm whose affine is `{prefix}.weight` and `{prefix}.bias`.
     pub fn new(layout: &ParamLayout, prefix: &str, width: usize) -> Result<Self> {
+        Self::grouped(layout, prefix, width, 1)
+    }
+
+    /// A norm with `groups` affines of `width` each under `{prefix}`.
+    pub fn grouped(
+        layout: &ParamLayout,
+        prefix: &str,
+        width: usize,
+        groups: usize,
+    ) -> Result<Self> {
         Ok(Self {
-            w: layout.range(&format!("{prefix}.weight"), width)?,
-            b: layout.range(&format!("{prefix}.bias"), width)?,
+            w: layout.range(&format!("{prefix}.weight"), width * groups)?,
+            b: layout.range(&format!("{prefix}.bias"), width * groups)?,
             width,
         })
+    }
+
+    fn group(&self, range: &Range<usize>, group: usize) -> Range<usize> {
+        let start = range.start + group * self.width;
+        start..start + self.width
     }
 
     /// Normalises every row of `x`: keeps `xhat` (before the affine) and
     /// `rstd` for the backward pass, writes the output into `y`.
     pub fn forward(&self, p: &[f32], x: &[f32], xhat: &mut [f32], rstd: &mut [f32], y: &mut [f32]) {
+        self.forward_in(0, p, x, (xhat, rstd), y);
+    }
+
+    /// [`Self::forward`] with the affine of `group`.
+    pub fn forward_in(
+        &self,
+        group: usize,
+        p: &[f32],
+        x: &[f32],
+        (xhat, rstd): (&mut [f32], &mut [f32]),
+        y: &mut [f32],
+    ) {
         let n = self.width;
-        let (gamma, beta) = (&p[self.w.clone()], &p[self.b.clone()]);
+        let (gamma, beta) = (
+            &p[self.group(&self.w, group)],
+            &p[self.group(&self.b, group)],
+        );
         for (r, row) in x.chunks_exact(n).enumerate() {
             let mean = row.iter().sum::<f32>() / n as f32;
             let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n as f32;
@@ -46,14 +77,26 @@ impl Norm {
     pub fn backward(
         &self,
         p: &[f32],
-        (xhat, rstd): (&[f32], &[f32]),
+        saved: (&[f32], &[f32]),
         dy: &[f32],
         dx: &mut [f32],
         g: &mut [f32],
     ) {
+        self.backward_in(0, p, saved, (dy, dx), g);
+    }
+
+    /// [`Self::backward`] with the affine of `group`.
+    pub fn backward_in(
+        &self,
+        group: usize,
+        p: &[f32],
+        (xhat, rstd): (&[f32], &[f32]),
+        (dy, dx): (&[f32], &mut [f32]),
+        g: &mut [f32],
+    ) {
         let n = self.width;
-        let gamma = &p[self.w.clone()];
-        let (gw, gb) = two_mut(g, self.w.clone(), self.b.clone());
+        let gamma = &p[self.group(&self.w, group)];
+        let (gw, gb) = two_mut(g, self.group(&self.w, group), self.group(&self.b, group));
         for (r, (dyr, h)) in dy.chunks_exact(n).zip(xhat.chunks_exact(n)).enumerate() {
             let (mut s1, mut s2) = (0f32, 0f32);
             for j in 0..n {
