@@ -44,6 +44,12 @@ pub struct Args {
     /// Training benchmark: fast-path steps timed per model.
     #[arg(long, default_value_t = 5)]
     steps: usize,
+    /// Training benchmark: only these models (`small`, `medium`, `large_cpu`, `large`, `joint`; default all).
+    #[arg(long, value_delimiter = ',')]
+    models: Vec<String>,
+    /// Training benchmark: the fast path only (no candle comparison).
+    #[arg(long)]
+    fast_only: bool,
 }
 
 /// Per-chunk times of one engine, in microseconds.
@@ -125,7 +131,11 @@ struct Row {
 /// Runs the benchmark and prints the table (and JSON).
 pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     if args.train {
-        return train::run(args.batch, args.seconds, args.steps, args.json);
+        return train::run(
+            (args.batch, args.seconds, args.steps),
+            (&args.models, args.fast_only),
+            args.json,
+        );
     }
     Ok(engines(args)?)
 }
