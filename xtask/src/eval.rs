@@ -4,7 +4,7 @@
 
 mod macs;
 mod metrics;
-mod plot;
+pub mod plot;
 pub mod resample;
 mod rows;
 mod stats;

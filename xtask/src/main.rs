@@ -8,6 +8,7 @@ mod eval;
 mod heap;
 mod import;
 mod info;
+mod plot;
 mod process;
 mod train;
 
@@ -39,6 +40,8 @@ enum Command {
     Demo(demo::Args),
     /// Evaluate every model in streaming mode on the test set: the paper's table and a plot.
     Eval(Box<eval::Args>),
+    /// Draw training curves (validation SI-SDRi, loss, gradient norm) of one or more runs to PNG.
+    Plot(plot::Args),
 }
 
 #[global_allocator]
@@ -86,6 +89,7 @@ fn main() {
         Command::Demo(args) => demo::run(&args).map_err(Into::into),
         Command::Eval(args) => eval::run(&args).map_err(Into::into),
         Command::Train(args) => train::run(&args),
+        Command::Plot(args) => plot::run(&args),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

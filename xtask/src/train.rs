@@ -2,8 +2,9 @@
 //! joint pair on mixtures drawn on the fly, with validation, checkpoints and
 //! exact resume.
 
+mod log;
+
 use std::{
-    io::Write,
     path::{Path, PathBuf},
     sync::Arc,
     time::Instant,
@@ -17,11 +18,13 @@ use kb_data::{
 };
 use kb_models::{
     level::LevelConfig,
-    train::{Backend, TrainSettings, Trainer},
+    train::{Backend, TrainSettings, Trainer, Validation},
     weights::Weights,
     JointConfig, ModelConfig, WeightsConfig,
 };
 use serde::{Deserialize, Serialize};
+
+use log::{Evaluation, RunLog};
 
 /// An on/off switch of the command line.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +113,10 @@ pub struct Args {
     /// Mixtures rendered ahead of the trainer, on their own thread.
     #[arg(long, default_value_t = 4)]
     prefetch: usize,
+    /// Overfitting check: train on the first N training mixtures only (the
+    /// batch), validating on the same N; a model that cannot fit them has a bug.
+    #[arg(long)]
+    overfit: Option<usize>,
 }
 
 /// A run's full description, as stored in `run.json` in the output folder.
@@ -145,6 +152,9 @@ pub struct RunFile {
     pub val_count: usize,
     /// Gradient backend (`fast` or `candle`); unset: fast where the model allows it.
     pub backend: Option<Backend>,
+    /// Overfitting check: the number of fixed training mixtures every step sees.
+    #[serde(default)]
+    pub overfit: Option<usize>,
     /// Optimisation settings.
     pub settings: TrainSettings,
 }
@@ -166,6 +176,7 @@ impl Default for RunFile {
             checkpoint_every: 100,
             val_count: 64,
             backend: None,
+            overfit: None,
             settings: TrainSettings::default(),
         }
     }
@@ -235,6 +246,10 @@ impl RunFile {
         if let Some(v) = args.seed {
             s.seed = v;
         }
+        if let Some(n) = args.overfit {
+            run.overfit = Some(n);
+            s.batch = n;
+        }
         Ok(run)
     }
 
@@ -269,6 +284,7 @@ impl RunFile {
 }
 
 /// One training batch as flat samples: mixture [B, M, N], targets [B, S, M, N].
+#[derive(Clone)]
 struct FlatBatch {
     mix: Vec<f32>,
     targets: Vec<f32>,
@@ -296,6 +312,23 @@ impl FlatBatch {
             Tensor::from_vec(self.mix, (b, m, n), &Device::Cpu)?,
             Tensor::from_vec(self.targets, (b, s, m, n), &Device::Cpu)?,
         ))
+    }
+}
+
+/// Where a run's batches come from.
+enum Batches {
+    /// Fresh mixtures from the rendering thread.
+    Rendered(std::sync::mpsc::Receiver<FlatBatch>),
+    /// One fixed batch, every step (the overfitting check).
+    Fixed(FlatBatch),
+}
+
+impl Batches {
+    fn next(&self) -> Result<FlatBatch, std::sync::mpsc::RecvError> {
+        match self {
+            Self::Rendered(rx) => rx.recv(),
+            Self::Fixed(batch) => Ok(batch.clone()),
+        }
     }
 }
 
@@ -378,19 +411,19 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         std::fs::write(&run_path, serde_json::to_string_pretty(&run)?)?;
         t
     };
-    let (val_mix, val_targets) = FlatBatch::new(
-        &(0..run.val_count as u64)
-            .map(|i| validation.get(i))
-            .collect::<Vec<_>>(),
-    )
-    .tensors()?;
-    let metrics_path = args.out.join("metrics.csv");
-    if !metrics_path.exists() {
-        std::fs::write(
-            &metrics_path,
-            "step,lr,train_loss,val_si_sdri_db,audio_s_per_s\n",
-        )?;
+    let fixed = run
+        .overfit
+        .map(|n| FlatBatch::new(&(0..n as u64).map(|i| train.get(i)).collect::<Vec<_>>()));
+    let (val_mix, val_targets) = match &fixed {
+        Some(batch) => batch.clone(),
+        None => FlatBatch::new(
+            &(0..run.val_count as u64)
+                .map(|i| validation.get(i))
+                .collect::<Vec<_>>(),
+        ),
     }
+    .tensors()?;
+    let mut log = RunLog::open(&args.out)?;
 
     let backend = match (run.backend, trainer.config.clone()) {
         (Some(b), _) => b,
@@ -414,12 +447,15 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             "candle"
         }
     );
-    let batches = prefetch(
-        train,
-        trainer.step,
-        run.settings.batch as u64,
-        args.prefetch,
-    );
+    let batches = match &fixed {
+        Some(batch) => Batches::Fixed(batch.clone()),
+        None => Batches::Rendered(prefetch(
+            train,
+            trainer.step,
+            run.settings.batch as u64,
+            args.prefetch,
+        )),
+    };
 
     let bar = ProgressBar::new(run.steps);
     bar.set_style(ProgressStyle::with_template(
@@ -427,9 +463,12 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     )?);
     bar.set_position(trainer.step);
     let b = run.settings.batch as u64;
-    let (mut loss_sum, mut loss_n, mut audio_s, start) = (0f64, 0u64, 0f64, Instant::now());
+    let per_step = run.seconds * b as f64;
+    let (mut loss_sum, mut grad_sum, mut since, mut audio_s, start) =
+        (0f64, 0f64, 0u64, 0f64, Instant::now());
+    let mut previous: Option<Validation> = None;
     while trainer.step < run.steps {
-        let batch = batches.recv()?;
+        let batch = batches.next()?;
         let report = match backend {
             Backend::Fast => trainer.train_step_flat(&batch.mix, &batch.targets, batch.shape.0)?,
             Backend::Candle => {
@@ -437,44 +476,61 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                 trainer.train_step(&mix, &targets)?
             }
         };
+        let lr = trainer.adam.lr;
+        log.step(
+            trainer.step,
+            lr,
+            (report.loss, report.grad_norm),
+            trainer.step as f64 * per_step,
+        )?;
         loss_sum += report.loss as f64;
-        loss_n += 1;
-        audio_s += run.seconds * b as f64;
+        grad_sum += report.grad_norm;
+        since += 1;
+        audio_s += per_step;
         let speed = audio_s / start.elapsed().as_secs_f64();
-        let progress = format!(
-            "loss {:.2}  lr {:.1e}  {speed:.2} audio-s/s",
-            report.loss, trainer.adam.lr
-        );
+        let progress = format!("loss {:.2}  lr {lr:.1e}  {speed:.2} audio-s/s", report.loss);
         bar.set_position(trainer.step);
         if bar.is_hidden() && trainer.step % 10 == 0 {
             println!("step {}/{}: {progress}", trainer.step, run.steps);
         }
         bar.set_message(progress);
         if trainer.step % run.eval_every == 0 || trainer.step == run.steps {
-            let si_sdri = trainer.si_sdri(&val_mix, &val_targets)?;
-            let mean = si_sdri.iter().map(|v| *v as f64).sum::<f64>() / si_sdri.len() as f64;
-            let lr = trainer.adam.lr;
+            let v = trainer.validate(&val_mix, &val_targets)?;
+            let mean = v.mean();
             if trainer.end_evaluation(mean) {
                 trainer.save_weights(&args.out.join("best.safetensors"))?;
             }
-            let mut csv = std::fs::OpenOptions::new()
-                .append(true)
-                .open(&metrics_path)?;
-            writeln!(
-                csv,
-                "{},{lr:e},{:.4},{mean:.4},{speed:.3}",
+            let flips = previous.as_ref().map(|p| v.flips_since(p));
+            log.evaluation(&Evaluation {
+                step: trainer.step,
+                lr,
+                train_loss: loss_sum / since.max(1) as f64,
+                si_sdri: mean,
+                speed,
+                audio_seconds: trainer.step as f64 * per_step,
+                grad_norm: grad_sum / since.max(1) as f64,
+                levels: (v.output_db, v.target_db),
+                pit_flips: flips,
+            })?;
+            let line = format!(
+                "step {}: {} SI-SDRi {mean:.2} dB (SI-SDR {:.2} dB), output {:.1} dBFS vs target {:.1}{}",
                 trainer.step,
-                loss_sum / loss_n.max(1) as f64
-            )?;
-            let line = format!("step {}: validation SI-SDRi {mean:.2} dB", trainer.step);
+                if fixed.is_some() { "training-batch" } else { "validation" },
+                v.mean_si_sdr(),
+                v.output_db,
+                v.target_db,
+                flips.map_or(String::new(), |f| format!(", {:.0} % of orders flipped", 100.0 * f))
+            );
             if bar.is_hidden() {
                 println!("{line}");
             } else {
                 bar.println(line);
             }
-            (loss_sum, loss_n) = (0.0, 0);
+            (loss_sum, grad_sum, since) = (0.0, 0.0, 0);
+            previous = Some(v);
         }
         if trainer.step % run.checkpoint_every == 0 || trainer.step == run.steps {
+            log.flush()?;
             trainer.save_checkpoint(&checkpoint)?;
         }
     }

@@ -12,12 +12,13 @@ use super::{
     adam::Adam,
     fast::{FastGridNet, FastStep, FlatAdam, ParamLayout},
     plateau::Plateau,
+    validation::Validation,
 };
 use crate::{
     config::WeightsConfig,
     error::{Error, Result},
     joint::JointModel,
-    metrics::{neg_si_sdr_loss, pit_si_sdr_loss, si_sdr},
+    metrics::{neg_si_sdr_loss, pit_si_sdr_loss},
     params::SeededParams,
     tfgridnet::TfGridNet,
     weights::{build, save_params, save_with_metadata, Model, Weights},
@@ -322,44 +323,48 @@ impl Trainer {
         }
     }
 
-    /// SI-SDR improvement in dB of each example (best source assignment, averaged over sources and ears).
-    ///
-    /// Runs [`VALIDATION_SLICE`] examples at a time: the forward pass keeps its
-    /// whole graph alive (the weights are variables), so one pass over a full
-    /// validation set would hold gigabytes.
-    pub fn si_sdri(&self, mixture: &Tensor, targets: &Tensor) -> Result<Vec<f32>> {
-        let (b, _, n) = mixture.dims3()?;
-        if let Some(fast) = self.fast.as_ref().filter(|f| f.step.samples() == n) {
-            return fast_si_sdri(&fast.step, mixture, targets);
-        }
-        self.sync_from_fast()?;
-        let mut scores = Vec::with_capacity(b);
-        for start in (0..b).step_by(VALIDATION_SLICE) {
-            let n = VALIDATION_SLICE.min(b - start);
-            scores.extend(
-                self.si_sdri_slice(&mixture.narrow(0, start, n)?, &targets.narrow(0, start, n)?)?,
-            );
-        }
-        Ok(scores)
+    /// Validation figures of the model's outputs for `mixture` [B, M, N]
+    /// against `targets` [B, S, M, N] (see [`Validation`]).
+    pub fn validate(&self, mixture: &Tensor, targets: &Tensor) -> Result<Validation> {
+        let (b, m, n) = mixture.dims3()?;
+        let s = targets.dim(1)?;
+        let mix = mixture.flatten_all()?.to_vec1::<f32>()?;
+        let tgt = targets.flatten_all()?.to_vec1::<f32>()?;
+        let estimates = self.estimates(mixture, &mix)?;
+        Ok(Validation::score(&mix, &tgt, &estimates, (b, s, m, n)))
     }
 
-    fn si_sdri_slice(&self, mixture: &Tensor, targets: &Tensor) -> Result<Vec<f32>> {
-        let estimate = self.output(mixture, None)?;
-        let s = targets.dim(1)?;
-        let mix = mixture
-            .unsqueeze(1)?
-            .broadcast_as(targets.shape())?
-            .contiguous()?;
-        let base = si_sdr(&mix, targets)?.mean(2)?.mean(1)?;
-        let straight = si_sdr(&estimate, targets)?.mean(2)?.mean(1)?;
-        let best = if s == 2 {
-            let swapped = Tensor::cat(&[targets.narrow(1, 1, 1)?, targets.narrow(1, 0, 1)?], 1)?;
-            let other = si_sdr(&estimate, &swapped)?.mean(2)?.mean(1)?;
-            straight.maximum(&other)?
-        } else {
-            straight
-        };
-        Ok((best - base)?.to_vec1::<f32>()?)
+    /// SI-SDR improvement in dB of each example (best source assignment, averaged over sources and ears).
+    pub fn si_sdri(&self, mixture: &Tensor, targets: &Tensor) -> Result<Vec<f32>> {
+        Ok(self.validate(mixture, targets)?.si_sdri)
+    }
+
+    /// The model's outputs [B, S, M, N] for `mixture` (`flat` is the same
+    /// samples): on the fast path when it holds this length, else with candle
+    /// [`VALIDATION_SLICE`] examples at a time (the forward pass keeps its
+    /// whole graph alive, so one pass over a full set would hold gigabytes).
+    fn estimates(&self, mixture: &Tensor, flat: &[f32]) -> Result<Vec<f32>> {
+        let (b, m, n) = mixture.dims3()?;
+        if let Some(fast) = self.fast.as_ref().filter(|f| f.step.samples() == n) {
+            let cap = fast.step.capacity();
+            let per = fast.step.outputs() * n;
+            let mut out = vec![0f32; cap * per];
+            let mut all = Vec::with_capacity(b * per);
+            for start in (0..b).step_by(cap) {
+                let count = cap.min(b - start);
+                fast.step.forward(&flat[start * m * n..], count, &mut out);
+                all.extend_from_slice(&out[..count * per]);
+            }
+            return Ok(all);
+        }
+        self.sync_from_fast()?;
+        let mut all = Vec::new();
+        for start in (0..b).step_by(VALIDATION_SLICE) {
+            let count = VALIDATION_SLICE.min(b - start);
+            let out = self.output(&mixture.narrow(0, start, count)?, None)?;
+            all.extend(out.flatten_all()?.to_vec1::<f32>()?);
+        }
+        Ok(all)
     }
 
     /// Records a validation score (higher is better): updates the learning
@@ -493,46 +498,4 @@ impl Trainer {
             Model::Single(_) => None,
         }
     }
-}
-
-/// SI-SDR improvement of each example on the fast path, in batches of its capacity.
-fn fast_si_sdri(step: &FastStep, mixture: &Tensor, targets: &Tensor) -> Result<Vec<f32>> {
-    let (b, m, n) = mixture.dims3()?;
-    let (s, cap) = (targets.dim(1)?, step.capacity());
-    let mix = mixture.flatten_all()?.to_vec1::<f32>()?;
-    let tgt = targets.flatten_all()?.to_vec1::<f32>()?;
-    let mut out = vec![0f32; cap * s * m * n];
-    let mut scores = Vec::with_capacity(b);
-    for start in (0..b).step_by(cap) {
-        let count = cap.min(b - start);
-        step.forward(&mix[start * m * n..], count, &mut out);
-        for e in 0..count {
-            let est = &out[e * s * m * n..(e + 1) * s * m * n];
-            let tg = &tgt[(start + e) * s * m * n..(start + e + 1) * s * m * n];
-            let mx = &mix[(start + e) * m * n..(start + e + 1) * m * n];
-            let ch = |x: &[f32], src: usize, ear: usize| {
-                let o = (src * m + ear) * n;
-                x[o..o + n].to_vec()
-            };
-            let score = |perm: &dyn Fn(usize) -> usize| -> f64 {
-                let mut sum = 0.0;
-                for src in 0..s {
-                    for ear in 0..m {
-                        let target = ch(tg, perm(src), ear);
-                        sum += crate::metrics::si_sdr_db(&ch(est, src, ear), &target)
-                            - crate::metrics::si_sdr_db(&mx[ear * n..(ear + 1) * n], &target);
-                    }
-                }
-                sum / (s * m) as f64
-            };
-            let straight = score(&|x| x);
-            let best = if s == 2 {
-                straight.max(score(&|x| 1 - x))
-            } else {
-                straight
-            };
-            scores.push(best as f32);
-        }
-    }
-    Ok(scores)
 }

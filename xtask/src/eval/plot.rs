@@ -13,7 +13,7 @@ use super::table::{RowResult, Table};
 const FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 
 /// Registers the font once for plotters' ab_glyph text.
-fn font() -> Result<(), String> {
+pub fn font() -> Result<(), String> {
     static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
     REGISTERED
         .get_or_init(|| {

@@ -163,6 +163,11 @@ impl FastStep {
         self.samples
     }
 
+    /// Output channels per example (sources times ears).
+    pub fn outputs(&self) -> usize {
+        self.outputs
+    }
+
     /// Whether a second thread takes half of every batch.
     pub fn threaded(&self) -> bool {
         self.helper.is_some()
