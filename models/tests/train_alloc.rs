@@ -1,5 +1,6 @@
-//! A fast-path training step (both threads, forward, backward and Adam)
-//! allocates and frees nothing after the first step: its only test, so no
+//! A fast-path training step (both threads, forward, backward and Adam;
+//! with and without attention and level normalisation) allocates and frees
+//! nothing after the first step: its only test, so no
 //! other test's allocations are counted while every thread is watched.
 
 mod common;
@@ -9,6 +10,7 @@ use std::sync::atomic::Ordering;
 
 use counting::{ALLOCS, FREES, WATCH_ALL};
 use kb_models::{
+    level::LevelConfig,
     train::{TrainSettings, Trainer},
     ModelConfig, WeightsConfig,
 };
@@ -18,8 +20,18 @@ static GLOBAL: counting::Counting = counting::Counting;
 
 #[test]
 fn fast_training_steps_allocate_nothing_after_the_first() {
+    let level = Some(LevelConfig::speech());
+    for cfg in [
+        ModelConfig::tiny(2),
+        ModelConfig::tiny_attention(2).with_level(level),
+    ] {
+        steps_allocate_nothing(cfg);
+    }
+}
+
+fn steps_allocate_nothing(cfg: ModelConfig) {
     let (b, n) = (3, 128 * 10);
-    let config = WeightsConfig::Single(ModelConfig::tiny(2));
+    let config = WeightsConfig::Single(cfg);
     let mut trainer = Trainer::new(config, TrainSettings::default()).unwrap();
     trainer.use_fast(b, n, 2).unwrap();
     let source = |seed: u64| {

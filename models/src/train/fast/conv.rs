@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use super::{
     layout::ParamLayout,
-    linear::{add_column_sums, Derived},
+    linear::{add_column_sums, fill_rows, Derived},
 };
 use crate::{
     conv::KERNEL,
@@ -113,10 +113,7 @@ impl CausalConv {
         y: &mut [f32],
     ) {
         let (ci, co) = (self.inputs, self.outputs);
-        let bias = &p[self.b.clone()];
-        for row in y[..dims.rows() * co].chunks_exact_mut(co) {
-            row.copy_from_slice(bias);
-        }
+        fill_rows(y, &p[self.b.clone()], dims.rows(), co);
         let taps = &d[self.taps.clone()];
         let ld = Strides {
             out: co,

@@ -41,6 +41,14 @@ pub fn transpose_into(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
     }
 }
 
+/// Writes `bias` [n] into every row of `out` [rows, n] (rows `ld` apart).
+pub fn fill_rows(out: &mut [f32], bias: &[f32], rows: usize, ld: usize) {
+    let n = bias.len();
+    for r in 0..rows {
+        out[r * ld..r * ld + n].copy_from_slice(bias);
+    }
+}
+
 /// Adds every row of `dy` [rows, n] (rows `ld` apart) into `db` [n].
 pub fn add_column_sums(db: &mut [f32], dy: &[f32], rows: usize, ld: usize) {
     let n = db.len();
@@ -102,10 +110,7 @@ impl Linear {
         out: &mut [f32],
         ldo: usize,
     ) {
-        let bias = &p[self.b.clone()];
-        for r in 0..rows {
-            out[r * ldo..r * ldo + self.outputs].copy_from_slice(bias);
-        }
+        fill_rows(out, &p[self.b.clone()], rows, ldo);
         self.accumulate(k, d, x, ldx, rows, out, ldo);
     }
 

@@ -178,6 +178,27 @@ impl FastStep {
         [first, examples - first]
     }
 
+    /// Splits `examples` mixtures over the two halves and loads each half's
+    /// inputs; `more(first, count, workspace)` loads anything else a half needs.
+    fn load_halves(
+        &self,
+        mixture: &[f32],
+        examples: usize,
+        mut more: impl FnMut(usize, usize, &mut Workspace),
+    ) -> [usize; 2] {
+        let (m, n) = (self.ears, self.samples);
+        let split = self.split(examples);
+        let mut first = 0;
+        for (i, &count) in split.iter().enumerate() {
+            let mut h = self.shared.half(i);
+            h.examples = count;
+            h.ws.set_input(&mixture[first * m * n..], count, n);
+            more(first, count, &mut h.ws);
+            first += count;
+        }
+        split
+    }
+
     fn dispatch(&self, job: Job) {
         *self.shared.job.lock().expect("a training thread panicked") = job;
         if self.helper.is_some() {
@@ -198,18 +219,12 @@ impl FastStep {
             "batch of {examples} in a step sized for {}",
             self.capacity
         );
-        let (m, kk, n) = (self.ears, self.outputs, self.samples);
-        let split = self.split(examples);
-        let mut first = 0;
-        for (i, &count) in split.iter().enumerate() {
-            let mut h = self.shared.half(i);
-            h.examples = count;
-            h.ws.set_input(&mixture[first * m * n..], count, n);
-            h.ws.targets[..count * kk * n]
+        let (kk, n) = (self.outputs, self.samples);
+        self.load_halves(mixture, examples, |first, count, ws| {
+            ws.targets[..count * kk * n]
                 .copy_from_slice(&targets[first * kk * n..(first + count) * kk * n]);
-            h.ws.grads.fill(0.0);
-            first += count;
-        }
+            ws.grads.fill(0.0);
+        });
         self.dispatch(Job::Train {
             samples: n,
             scale: 1.0 / examples as f64,
@@ -236,15 +251,8 @@ impl FastStep {
     /// Output waveforms [b, S, M, samples] of `mixture` [b, M, samples] into `out`.
     pub fn forward(&self, mixture: &[f32], examples: usize, out: &mut [f32]) {
         assert!(examples > 0 && examples <= self.capacity);
-        let (m, kk, n) = (self.ears, self.outputs, self.samples);
-        let split = self.split(examples);
-        let mut first = 0;
-        for (i, &count) in split.iter().enumerate() {
-            let mut h = self.shared.half(i);
-            h.examples = count;
-            h.ws.set_input(&mixture[first * m * n..], count, n);
-            first += count;
-        }
+        let (kk, n) = (self.outputs, self.samples);
+        let split = self.load_halves(mixture, examples, |_, _, _| {});
         self.dispatch(Job::Forward);
         let mut first = 0;
         for (i, &count) in split.iter().enumerate() {
