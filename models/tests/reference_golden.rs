@@ -1,5 +1,5 @@
 //! The candle model and the real-time engine against the authors' golden
-//! vectors (`shared/reference`): every output within the suggested tolerances
+//! vectors (copied from `shared/reference` into `tests/reference`): every output within the suggested tolerances
 //! (2e-5 on waveforms, 2e-4 on embeddings), and on a mismatch the first
 //! intermediate (`dbg.*`) that diverges is named.
 
@@ -21,7 +21,7 @@ const WAVE_TOL: f32 = 2e-5;
 const EMBED_TOL: f32 = 2e-4;
 
 fn reference_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/reference")
 }
 
 fn config() -> JointConfig {
