@@ -63,7 +63,60 @@ pub fn si_sdr_improvement(estimate: &Tensor, target: &Tensor, mixture: &Tensor) 
 
 /// Negative SI-SDR averaged over every axis but time: the single-source training loss.
 pub fn neg_si_sdr_loss(estimate: &Tensor, target: &Tensor) -> Result<Tensor> {
-    Ok(si_sdr(estimate, target)?.mean_all()?.neg()?)
+    Objective::SiSdr.neg_loss(estimate, target)
+}
+
+/// SNR in dB of `estimate` against `target` (not scale-invariant: the level
+/// and so the interaural level difference count), reduced over the last axis.
+pub fn snr(estimate: &Tensor, target: &Tensor) -> Result<Tensor> {
+    if estimate.dims() != target.dims() {
+        return Err(Error::Input(format!(
+            "estimate {:?} and target {:?} differ in shape",
+            estimate.dims(),
+            target.dims()
+        )));
+    }
+    let noise = (estimate - target)?;
+    let ratio = ((target.sqr()?.sum(D::Minus1)? + EPS)? / (noise.sqr()?.sum(D::Minus1)? + EPS)?)?;
+    Ok((ratio.log()? * (10.0 / std::f64::consts::LN_10))?)
+}
+
+/// What a training loss maximises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Objective {
+    /// Scale-invariant SDR (the paper's).
+    #[default]
+    SiSdr,
+    /// SNR: keeps the output level, and with it the interaural level difference.
+    Snr,
+}
+
+impl std::str::FromStr for Objective {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "si-sdr" | "si_sdr" => Ok(Self::SiSdr),
+            "snr" => Ok(Self::Snr),
+            other => Err(format!("loss `{other}`: choose `si-sdr` or `snr`")),
+        }
+    }
+}
+
+impl Objective {
+    /// The measure in dB, reduced over the last axis.
+    pub fn measure(self, estimate: &Tensor, target: &Tensor) -> Result<Tensor> {
+        match self {
+            Self::SiSdr => si_sdr(estimate, target),
+            Self::Snr => snr(estimate, target),
+        }
+    }
+
+    /// The negative measure averaged over every axis but time: the single-source loss.
+    pub fn neg_loss(self, estimate: &Tensor, target: &Tensor) -> Result<Tensor> {
+        Ok(self.measure(estimate, target)?.mean_all()?.neg()?)
+    }
 }
 
 /// Permutation-invariant loss for two sources: `estimate` and `target` are
@@ -71,14 +124,24 @@ pub fn neg_si_sdr_loss(estimate: &Tensor, target: &Tensor) -> Result<Tensor> {
 /// averaged over sources and channels). Returns the loss and, per example,
 /// whether the swapped assignment was chosen.
 pub fn pit_si_sdr_loss(estimate: &Tensor, target: &Tensor) -> Result<(Tensor, Vec<bool>)> {
+    pit_loss(Objective::SiSdr, estimate, target)
+}
+
+/// [`pit_si_sdr_loss`] for any objective.
+pub fn pit_loss(
+    objective: Objective,
+    estimate: &Tensor,
+    target: &Tensor,
+) -> Result<(Tensor, Vec<bool>)> {
     let b = estimate.dim(0)?;
     if estimate.dim(1)? != 2 || target.dim(1)? != 2 {
         return Err(Error::Input(
             "the permutation-invariant loss needs two sources on axis 1".into(),
         ));
     }
-    let per_example =
-        |e: &Tensor, t: &Tensor| -> Result<Tensor> { Ok(si_sdr(e, t)?.reshape((b, ()))?.mean(1)?) };
+    let per_example = |e: &Tensor, t: &Tensor| -> Result<Tensor> {
+        Ok(objective.measure(e, t)?.reshape((b, ()))?.mean(1)?)
+    };
     let swapped_target = Tensor::cat(&[target.narrow(1, 1, 1)?, target.narrow(1, 0, 1)?], 1)?;
     let straight = per_example(estimate, target)?;
     let swapped = per_example(estimate, &swapped_target)?;

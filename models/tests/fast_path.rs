@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use candle_core::Tensor;
 use kb_models::{
     level::LevelConfig,
+    metrics::Objective,
     train::{
         fast::{FastGridNet, FastStep, ParamLayout},
         TrainSettings, Trainer,
@@ -39,7 +40,9 @@ fn candle_gradients(
     mix: &Tensor,
     tgt: &Tensor,
 ) -> (f64, HashMap<String, Tensor>) {
-    let loss = Trainer::loss(&trainer.output(mix, None).unwrap(), tgt).unwrap();
+    let loss = trainer
+        .loss(&trainer.output(mix, None).unwrap(), tgt)
+        .unwrap();
     let grads = loss.backward().unwrap();
     let params = trainer.parameters();
     let by_name = params
@@ -73,6 +76,7 @@ fn fast_gradients(
     let layout = ParamLayout::new(&shapes);
     let model = FastGridNet::new(&layout, "", cfg).unwrap();
     let mut step = FastStep::new(model, layout.flatten(&tensors).unwrap(), b, n, threads);
+    step.set_objective(trainer.settings.objective);
     let m = mix.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let t = tgt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let out = step.train(&m, &t, b);
@@ -103,8 +107,19 @@ fn worst_relative(
 }
 
 fn check(cfg: ModelConfig, examples: usize, samples: usize, threads: usize) {
+    check_objective(cfg, Objective::SiSdr, examples, samples, threads);
+}
+
+fn check_objective(
+    cfg: ModelConfig,
+    objective: Objective,
+    examples: usize,
+    samples: usize,
+    threads: usize,
+) {
     let settings = TrainSettings {
         seed: 3,
+        objective,
         ..TrainSettings::default()
     };
     let trainer = Trainer::new(WeightsConfig::Single(cfg.clone()), settings).unwrap();
@@ -139,6 +154,40 @@ fn attention_gradients_match_candle() {
 }
 
 #[test]
+fn snr_loss_gradients_match_candle() {
+    check_objective(ModelConfig::tiny(2), Objective::Snr, 3, 128 * 20 + 37, 2);
+    check_objective(ModelConfig::tiny(1), Objective::Snr, 2, 128 * 20, 1);
+}
+
+#[test]
+fn warm_up_scales_the_first_update() {
+    // Adam's first update is lr * g / |g| per element (up to eps): a tenth of
+    // the rate moves every weight a tenth as far.
+    let cfg = ModelConfig::tiny(2);
+    let (mix, tgt) = batch(2, 2, 128 * 10, 9);
+    let m = mix.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let t = tgt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let moved = |warmup: u64| {
+        let settings = TrainSettings {
+            warmup,
+            ..TrainSettings::default()
+        };
+        let mut trainer = Trainer::new(WeightsConfig::Single(cfg.clone()), settings).unwrap();
+        trainer.use_fast(2, 128 * 10, 1).unwrap();
+        let before = trainer.parameters();
+        trainer.train_step_flat(&m, &t, 2).unwrap();
+        let after = trainer.parameters();
+        before
+            .iter()
+            .map(|(k, v)| common::max_abs(&(&after[k] - v).unwrap()))
+            .fold(0f32, f32::max)
+    };
+    let (full, warm) = (moved(0), moved(10));
+    println!("largest first-step change: {full:.3e} without warm-up, {warm:.3e} with 10 steps");
+    assert!(((warm / full) - 0.1).abs() < 1e-3, "{warm} vs {full}");
+}
+
+#[test]
 fn level_normalised_gradients_match_candle() {
     let level = Some(LevelConfig::speech());
     check(ModelConfig::tiny(2).with_level(level), 3, 128 * 20 + 37, 2);
@@ -167,9 +216,11 @@ fn two_threads_give_the_gradients_of_one() {
 #[test]
 fn fifty_steps_end_in_the_same_place_on_either_backend() {
     let cfg = ModelConfig::tiny(2);
+    // With a warm-up over the first 20 steps, so both backends' schedules are compared too.
     let settings = TrainSettings {
         batch: 2,
         seed: 21,
+        warmup: 20,
         ..TrainSettings::default()
     };
     let config = WeightsConfig::Single(cfg);

@@ -2,7 +2,7 @@
 
 use candle_core::{Device, Tensor, Var};
 use kb_models::metrics::{
-    neg_si_sdr_loss, pit_si_sdr_loss, si_sdr, si_sdr_db, si_sdr_improvement, si_snr,
+    neg_si_sdr_loss, pit_si_sdr_loss, si_sdr, si_sdr_db, si_sdr_improvement, si_snr, snr,
 };
 
 fn t(v: &[f32]) -> Tensor {
@@ -11,6 +11,19 @@ fn t(v: &[f32]) -> Tensor {
 
 fn scalar(x: &Tensor) -> f32 {
     x.to_scalar::<f32>().unwrap()
+}
+
+#[test]
+fn snr_matches_a_hand_value_and_counts_the_level() {
+    // target energy 9 + 0.25 + 4 + 49 = 62.25; error energy 0.25 + 0.25 + 0 + 1 = 1.5.
+    let target = t(&[3.0, -0.5, 2.0, 7.0]);
+    let estimate = t(&[2.5, 0.0, 2.0, 8.0]);
+    let hand = 10.0 * (62.25f32 / 1.5).log10();
+    assert!((scalar(&snr(&estimate, &target).unwrap()) - hand).abs() < 1e-3);
+    // Half the level: SI-SDR is unchanged, SNR drops to 10 log10(62.25 / (62.25 / 4)) = 6.02 dB.
+    let half = (&target * 0.5).unwrap();
+    assert!((scalar(&snr(&half, &target).unwrap()) - 6.0206).abs() < 1e-3);
+    assert!(scalar(&si_sdr(&half, &target).unwrap()) > 60.0);
 }
 
 #[test]

@@ -89,7 +89,8 @@ fn loss_falls(config: WeightsConfig) {
     for _ in 0..40 {
         trainer.train_step(&mix, &targets).unwrap();
     }
-    let last = Trainer::loss(&trainer.output(&mix, None).unwrap(), &targets)
+    let last = trainer
+        .loss(&trainer.output(&mix, None).unwrap(), &targets)
         .unwrap()
         .to_scalar::<f32>()
         .unwrap();

@@ -18,6 +18,7 @@ use kb_data::{
 };
 use kb_models::{
     level::LevelConfig,
+    metrics::Objective,
     train::{Backend, TrainSettings, Trainer, Validation},
     weights::Weights,
     JointConfig, ModelConfig, WeightsConfig,
@@ -74,6 +75,12 @@ pub struct Args {
     /// Learning rate.
     #[arg(long)]
     lr: Option<f64>,
+    /// Steps over which the learning rate rises linearly from zero (0: none).
+    #[arg(long)]
+    warmup: Option<u64>,
+    /// Loss: `si-sdr` (the paper's, the default) or `snr` (keeps the output level).
+    #[arg(long)]
+    loss: Option<Objective>,
     /// Seconds of audio per example.
     #[arg(long)]
     seconds: Option<f64>,
@@ -236,6 +243,12 @@ impl RunFile {
         }
         if let Some(v) = args.lr {
             s.lr = v;
+        }
+        if let Some(v) = args.warmup {
+            s.warmup = v;
+        }
+        if let Some(v) = args.loss {
+            s.objective = v;
         }
         if let Some(v) = args.hint_drop_chunks {
             s.hint_drop_chunks = v;

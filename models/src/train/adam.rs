@@ -44,13 +44,14 @@ impl Adam {
         Ok(sq.sqrt())
     }
 
-    /// One update of every variable with a gradient, after scaling the
-    /// gradients so their global norm is at most `clip`. Returns the norm before clipping.
+    /// One update of every variable with a gradient at learning rate `lr`
+    /// times `warm` (the warm-up factor), after scaling the gradients so their
+    /// global norm is at most `clip`. Returns the norm before clipping.
     pub fn step(
         &mut self,
         vars: &HashMap<String, Var>,
         grads: &GradStore,
-        clip: f64,
+        (warm, clip): (f64, f64),
     ) -> Result<f64> {
         let norm = Self::grad_norm(vars, grads)?;
         let scale = if norm > clip {
@@ -79,7 +80,7 @@ impl Adam {
             let m = ((m * b1)? + (&g * (1.0 - b1))?)?;
             let v = ((v * b2)? + (g.sqr()? * (1.0 - b2))?)?;
             let update = ((&m / c1)? / ((&v / c2)?.sqrt()? + self.eps)?)?;
-            var.set(&(var.as_tensor() - (update * self.lr)?)?)?;
+            var.set(&(var.as_tensor() - (update * (self.lr * warm))?)?)?;
             self.moments.insert(name.clone(), (m.detach(), v.detach()));
         }
         Ok(norm)

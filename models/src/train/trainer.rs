@@ -18,7 +18,7 @@ use crate::{
     config::WeightsConfig,
     error::{Error, Result},
     joint::JointModel,
-    metrics::{neg_si_sdr_loss, pit_si_sdr_loss},
+    metrics::{pit_loss, Objective},
     params::SeededParams,
     tfgridnet::TfGridNet,
     weights::{build, save_params, save_with_metadata, Model, Weights},
@@ -50,6 +50,10 @@ pub struct TrainSettings {
     pub hint_drop_utterances: f64,
     /// Seed of the initial weights and of the hint dropout.
     pub seed: u64,
+    /// What the loss maximises (SI-SDR, the paper's, or SNR).
+    pub objective: Objective,
+    /// Steps over which the learning rate rises linearly from zero (0: none).
+    pub warmup: u64,
 }
 
 impl Default for TrainSettings {
@@ -63,6 +67,19 @@ impl Default for TrainSettings {
             hint_drop_chunks: 0.0,
             hint_drop_utterances: 0.0,
             seed: 0,
+            objective: Objective::SiSdr,
+            warmup: 0,
+        }
+    }
+}
+
+impl TrainSettings {
+    /// The warm-up factor of the learning rate at step `step` (counted from 1).
+    pub fn warm(&self, step: u64) -> f64 {
+        if self.warmup == 0 {
+            1.0
+        } else {
+            (step as f64 / self.warmup as f64).min(1.0)
         }
     }
 }
@@ -180,7 +197,8 @@ impl Trainer {
                 adam.v[range.clone()].copy_from_slice(&v.flatten_all()?.to_vec1::<f32>()?);
             }
         }
-        let step = FastStep::new(model, flat, batch, samples, threads.clamp(1, 2));
+        let mut step = FastStep::new(model, flat, batch, samples, threads.clamp(1, 2));
+        step.set_objective(self.settings.objective);
         self.fast = Some(FastRun { step, layout, adam });
         Ok(())
     }
@@ -208,7 +226,8 @@ impl Trainer {
             .ok_or_else(|| Error::Config("the fast path is not set up (use_fast)".into()))?;
         let outcome = fast.step.train(mixture, targets, examples);
         self.adam.t += 1;
-        let hyper = (self.adam.lr, self.adam.t, self.settings.clip);
+        let lr = self.adam.lr * self.settings.warm(self.step + 1);
+        let hyper = (lr, self.adam.t, self.settings.clip);
         let mut grad_norm = 0.0;
         let adam = &mut fast.adam;
         fast.step.update(|p, g| grad_norm = adam.step(p, g, hyper));
@@ -287,12 +306,14 @@ impl Trainer {
         Ok(Some(Tensor::from_vec(keep, (batch, frames), &Device::Cpu)?))
     }
 
-    /// Negative SI-SDR of `estimate` against `targets` [B, S, M, N]; permutation-invariant for two sources.
-    pub fn loss(estimate: &Tensor, targets: &Tensor) -> Result<Tensor> {
+    /// Negative SI-SDR (or SNR, as the settings say) of `estimate` against
+    /// `targets` [B, S, M, N]; permutation-invariant for two sources.
+    pub fn loss(&self, estimate: &Tensor, targets: &Tensor) -> Result<Tensor> {
+        let objective = self.settings.objective;
         if targets.dim(1)? == 2 {
-            Ok(pit_si_sdr_loss(estimate, targets)?.0)
+            Ok(pit_loss(objective, estimate, targets)?.0)
         } else {
-            neg_si_sdr_loss(estimate, targets)
+            objective.neg_loss(estimate, targets)
         }
     }
 
@@ -305,10 +326,11 @@ impl Trainer {
             return self.train_step_flat(&mix, &tgt, b);
         }
         let keep = self.hint_keep(b, n.div_ceil(self.chunk()))?;
-        let loss = Self::loss(&self.output(mixture, keep.as_ref())?, targets)?;
+        let loss = self.loss(&self.output(mixture, keep.as_ref())?, targets)?;
         let grads = loss.backward()?;
         let vars = self.params.vars().clone();
-        let grad_norm = self.adam.step(&vars, &grads, self.settings.clip)?;
+        let warm = self.settings.warm(self.step + 1);
+        let grad_norm = self.adam.step(&vars, &grads, (warm, self.settings.clip))?;
         self.step += 1;
         Ok(StepReport {
             loss: loss.to_scalar::<f32>()?,

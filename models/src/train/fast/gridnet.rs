@@ -16,6 +16,7 @@ use crate::{
     error::Result,
     kernels::Kernels,
     level::{window_gains, LevelTracker},
+    metrics::Objective,
     SAMPLE_RATE,
 };
 
@@ -151,7 +152,7 @@ impl FastGridNet {
     }
 
     /// Loss of the forward pass against `targets` [b, S, M, samples] (in
-    /// `ws`), each example's loss scaled by `scale`; then the backward pass,
+    /// `ws`) by `objective`, each example's loss scaled by `scale`; then the backward pass,
     /// whose parameter gradients (times `scale`) are added to `ws.grads`.
     /// Returns the summed (unscaled) loss and counts the swapped assignments.
     pub fn backward(
@@ -160,7 +161,7 @@ impl FastGridNet {
         (p, d): (&[f32], &[f32]),
         ws: &mut Workspace,
         (examples, samples): (usize, usize),
-        scale: f64,
+        (objective, scale): (Objective, f64),
     ) -> (f64, usize) {
         let c = &self.cfg;
         let (t, f) = (ws.t, c.freqs());
@@ -180,7 +181,8 @@ impl FastGridNet {
             }
             let grad = &mut ws.loss_grad[..kk * samples];
             grad.fill(0.0);
-            let (loss, swap) = example_loss(est, tgt, (c.sources, c.ears, samples), grad, scale);
+            let dims = (c.sources, c.ears, samples);
+            let (loss, swap) = example_loss(objective, est, tgt, dims, grad, scale);
             total += loss;
             swaps += usize::from(swap);
             for ch in 0..kk {

@@ -1,5 +1,8 @@
-//! SI-SDR and the training losses with their gradients, on plain samples
-//! (reductions in f64; the same formula and epsilon as [`crate::metrics::si_sdr`]).
+//! SI-SDR, SNR and the training losses with their gradients, on plain
+//! samples (reductions in f64; the same formulas and epsilon as
+//! [`crate::metrics::si_sdr`] and [`crate::metrics::snr`]).
+
+use crate::metrics::Objective;
 
 /// Guards the logarithms and the projection, as in the candle metric.
 const EPS: f64 = 1e-8;
@@ -36,12 +39,45 @@ pub fn si_sdr(e: &[f32], t: &[f32], grad: Option<&mut [f32]>, scale: f64) -> f64
     sdr
 }
 
+/// SNR in dB of `e` against `t`; when `grad` is given, adds `scale` times its gradient in `e`.
+pub fn snr(e: &[f32], t: &[f32], grad: Option<&mut [f32]>, scale: f64) -> f64 {
+    let (mut tt, mut noise) = (0f64, 0f64);
+    for (a, b) in e.iter().zip(t) {
+        let r = f64::from(*a) - f64::from(*b);
+        tt += f64::from(*b) * f64::from(*b);
+        noise += r * r;
+    }
+    if let Some(grad) = grad {
+        // d/de of -DB ln(noise): only the noise term depends on e.
+        let c = -scale * DB * 2.0 / (noise + EPS);
+        for ((g, a), b) in grad.iter_mut().zip(e).zip(t) {
+            *g += (c * (f64::from(*a) - f64::from(*b))) as f32;
+        }
+    }
+    DB * ((tt + EPS).ln() - (noise + EPS).ln())
+}
+
+/// The measure `objective` names, with its gradient as [`si_sdr`] and [`snr`] give it.
+fn measure(
+    objective: Objective,
+    e: &[f32],
+    t: &[f32],
+    grad: Option<&mut [f32]>,
+    scale: f64,
+) -> f64 {
+    match objective {
+        Objective::SiSdr => si_sdr(e, t, grad, scale),
+        Objective::Snr => snr(e, t, grad, scale),
+    }
+}
+
 /// Loss of one example: `est` and `tgt` hold `sources` blocks of `per` samples
 /// (each block an ear of a source, `ears` per source). Two sources take the
-/// better assignment (permutation-invariant). Returns the negative mean SI-SDR
-/// of that assignment and whether it swapped the sources; adds `scale` times
-/// the loss gradient to `grad`.
+/// better assignment (permutation-invariant). Returns the negative mean of
+/// `objective` for that assignment and whether it swapped the sources; adds
+/// `scale` times the loss gradient to `grad`.
 pub fn example_loss(
+    objective: Objective,
     est: &[f32],
     tgt: &[f32],
     (sources, ears, per): (usize, usize, usize),
@@ -58,7 +94,7 @@ pub fn example_loss(
         for s in 0..sources {
             for m in 0..ears {
                 let (re, rt) = (block(s, m), block(perm(s), m));
-                sum += si_sdr(&est[re], &tgt[rt], None, 0.0);
+                sum += measure(objective, &est[re], &tgt[rt], None, 0.0);
             }
         }
         sum / n
@@ -70,7 +106,13 @@ pub fn example_loss(
     for s in 0..sources {
         for m in 0..ears {
             let (re, rt) = (block(s, m), block(perm(s), m));
-            sum += si_sdr(&est[re.clone()], &tgt[rt], Some(&mut grad[re]), -scale / n);
+            sum += measure(
+                objective,
+                &est[re.clone()],
+                &tgt[rt],
+                Some(&mut grad[re]),
+                -scale / n,
+            );
         }
     }
     (-sum / n, swap)

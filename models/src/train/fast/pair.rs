@@ -8,13 +8,17 @@ use std::{
 };
 
 use super::gridnet::{FastGridNet, Workspace};
-use crate::kernels::Kernels;
+use crate::{kernels::Kernels, metrics::Objective};
 
 /// What the halves run.
 #[derive(Debug, Clone, Copy)]
 enum Job {
     /// Forward, loss and backward of `samples`-sample examples, losses scaled by `scale`.
-    Train { samples: usize, scale: f64 },
+    Train {
+        samples: usize,
+        scale: f64,
+        objective: Objective,
+    },
     /// Forward only.
     Forward,
     /// The helper thread ends.
@@ -62,13 +66,18 @@ impl Shared {
         let pd = (w.params.as_slice(), w.derived.as_slice());
         self.model
             .forward(&self.kernels, pd, &mut half.ws, half.examples);
-        if let Job::Train { samples, scale } = job {
+        if let Job::Train {
+            samples,
+            scale,
+            objective,
+        } = job
+        {
             let (loss, swaps) = self.model.backward(
                 &self.kernels,
                 pd,
                 &mut half.ws,
                 (half.examples, samples),
-                scale,
+                (objective, scale),
             );
             (half.loss, half.swaps) = (loss, swaps);
         }
@@ -93,6 +102,7 @@ pub struct FastStep {
     samples: usize,
     ears: usize,
     outputs: usize,
+    objective: Objective,
     /// Summed gradients of the last step.
     pub grads: Vec<f32>,
 }
@@ -149,8 +159,14 @@ impl FastStep {
             samples,
             ears: cfg.ears,
             outputs: cfg.sources * cfg.ears,
+            objective: Objective::SiSdr,
             grads: vec![0.0; n],
         }
+    }
+
+    /// Sets what the loss maximises (SI-SDR unless told).
+    pub fn set_objective(&mut self, objective: Objective) {
+        self.objective = objective;
     }
 
     /// Examples a batch may hold.
@@ -228,6 +244,7 @@ impl FastStep {
         self.dispatch(Job::Train {
             samples: n,
             scale: 1.0 / examples as f64,
+            objective: self.objective,
         });
         let (mut loss, mut swaps) = (0.0, 0);
         self.grads.fill(0.0);
