@@ -11,10 +11,10 @@ use kb_models::{
     level::LevelConfig,
     metrics::Objective,
     train::{
-        fast::{FastGridNet, FastStep, ParamLayout},
+        fast::{FastModel, FastStep, ParamLayout},
         TrainSettings, Trainer,
     },
-    ModelConfig, WeightsConfig,
+    JointConfig, ModelConfig, WeightsConfig,
 };
 
 /// Random mixture [b, 2, n] and targets [b, s, 2, n] with sources summing to the mixture.
@@ -63,7 +63,6 @@ fn candle_gradients(
 /// (loss, gradient by name) from the fast path on `threads` threads.
 fn fast_gradients(
     trainer: &Trainer,
-    cfg: &ModelConfig,
     (mix, tgt): (&Tensor, &Tensor),
     threads: usize,
 ) -> (f64, HashMap<String, Tensor>) {
@@ -74,21 +73,20 @@ fn fast_gradients(
         .map(|(k, v)| (k.clone(), v.dims().to_vec()))
         .collect();
     let layout = ParamLayout::new(&shapes);
-    let model = FastGridNet::new(&layout, "", cfg).unwrap();
+    let model = FastModel::new(&layout, &trainer.config).unwrap();
     let mut step = FastStep::new(model, layout.flatten(&tensors).unwrap(), b, n, threads);
     step.set_objective(trainer.settings.objective);
     let m = mix.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let t = tgt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-    let out = step.train(&m, &t, b);
+    let out = step.train(&m, &t, (b, None));
     (out.loss, layout.unflatten(&step.grads).unwrap())
 }
 
 /// Largest over parameters of max |fast - candle| / max |candle|, with the
 /// worst name. A gradient under 1e-3 of the largest parameter gradient is
 /// measured against that floor instead, since f32 rounding of long sums
-/// dominates there: the key norms' biases have a gradient of exactly zero
-/// (the softmax ignores a shift common to all keys), and a PReLU slope shared
-/// by a whole layer sums 10^5 terms that nearly cancel.
+/// dominates there: the self-attention key norms' biases have a gradient of
+/// exactly zero (the softmax ignores a shift common to all keys).
 fn worst_relative(
     fast: &HashMap<String, Tensor>,
     reference: &HashMap<String, Tensor>,
@@ -97,7 +95,10 @@ fn worst_relative(
     let largest = reference.values().map(common::max_abs).fold(0f32, f32::max);
     let mut worst = (0f32, String::new());
     for (name, r) in reference {
-        let scale = common::max_abs(r).max(1e-3 * largest).max(1e-12);
+        // A PReLU slope's gradient sums every element of its layer (10^5
+        // terms that nearly cancel): it is held to a tenth of the precision.
+        let slack = if name.ends_with("prelu") { 10.0 } else { 1.0 };
+        let scale = slack * common::max_abs(r).max(1e-3 * largest).max(1e-12);
         let err = common::max_abs(&(&fast[name] - r).unwrap()) / scale;
         if err > worst.0 {
             worst = (err, name.clone());
@@ -117,19 +118,33 @@ fn check_objective(
     samples: usize,
     threads: usize,
 ) {
+    let label = format!("D{} H{} S{}", cfg.d, cfg.hidden, cfg.sources);
+    let config = WeightsConfig::Single(cfg);
+    check_config(config, objective, (examples, samples, threads), &label);
+}
+
+fn check_config(
+    config: WeightsConfig,
+    objective: Objective,
+    (examples, samples, threads): (usize, usize, usize),
+    label: &str,
+) {
     let settings = TrainSettings {
         seed: 3,
         objective,
         ..TrainSettings::default()
     };
-    let trainer = Trainer::new(WeightsConfig::Single(cfg.clone()), settings).unwrap();
-    let (mix, tgt) = batch(examples, cfg.sources, samples, 11);
+    let sources = match &config {
+        WeightsConfig::Single(c) => c.sources,
+        WeightsConfig::Joint(j) => j.small.sources,
+    };
+    let trainer = Trainer::new(config, settings).unwrap();
+    let (mix, tgt) = batch(examples, sources, samples, 11);
     let (loss_c, grads_c) = candle_gradients(&trainer, &mix, &tgt);
-    let (loss_f, grads_f) = fast_gradients(&trainer, &cfg, (&mix, &tgt), threads);
+    let (loss_f, grads_f) = fast_gradients(&trainer, (&mix, &tgt), threads);
     let (worst, name) = worst_relative(&grads_f, &grads_c);
     println!(
-        "D{} H{} S{} b{examples} n{samples} threads {threads}: loss {loss_f:.6} vs {loss_c:.6}, worst gradient {worst:.2e} ({name})",
-        cfg.d, cfg.hidden, cfg.sources
+        "{label} b{examples} n{samples} threads {threads}: loss {loss_f:.6} vs {loss_c:.6}, worst gradient {worst:.2e} ({name})"
     );
     assert!(
         (loss_f - loss_c).abs() < 1e-5 * loss_c.abs().max(1.0),
@@ -151,6 +166,75 @@ fn separation_gradients_match_candle() {
 fn attention_gradients_match_candle() {
     check(ModelConfig::tiny_attention(2), 2, 128 * 20 + 37, 2);
     check(ModelConfig::large_cpu(2), 1, 128 * 12, 1);
+}
+
+#[test]
+fn joint_gradients_match_candle() {
+    for (delay, threads) in [(0, 1), (1, 2), (3, 1)] {
+        let config = WeightsConfig::Joint(JointConfig::tiny(2, delay, 2));
+        let label = format!("joint tiny C={delay}");
+        check_config(
+            config,
+            Objective::SiSdr,
+            (2, 128 * 20 + 37, threads),
+            &label,
+        );
+    }
+    let enhance = WeightsConfig::Joint(JointConfig::tiny(1, 1, 2));
+    check_config(
+        enhance,
+        Objective::SiSdr,
+        (2, 128 * 16, 1),
+        "joint tiny enhancement",
+    );
+}
+
+#[test]
+fn joint_gradients_with_hint_dropout_match_candle() {
+    let settings = TrainSettings {
+        seed: 4,
+        hint_drop_chunks: 0.3,
+        hint_drop_utterances: 0.3,
+        ..TrainSettings::default()
+    };
+    let trainer = Trainer::new(WeightsConfig::Joint(JointConfig::tiny(2, 1, 2)), settings).unwrap();
+    let (b, n) = (3, 128 * 20);
+    let (mix, tgt) = batch(b, 2, n, 13);
+    let keep = trainer.hint_keep(b, 20).unwrap().expect("dropout is on");
+    let kept = keep.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    assert!(kept.contains(&0.0) && kept.contains(&1.0), "{kept:?}");
+    let loss = trainer
+        .loss(&trainer.output(&mix, Some(&keep)).unwrap(), &tgt)
+        .unwrap();
+    let grads = loss.backward().unwrap();
+    let reference: HashMap<String, Tensor> = trainer
+        .parameters()
+        .iter()
+        .map(|(name, t)| (name.clone(), grads.get(t).expect("a gradient").clone()))
+        .collect();
+    let tensors = trainer.parameters();
+    let shapes = tensors
+        .iter()
+        .map(|(k, v)| (k.clone(), v.dims().to_vec()))
+        .collect();
+    let layout = ParamLayout::new(&shapes);
+    let model = FastModel::new(&layout, &trainer.config).unwrap();
+    let mut step = FastStep::new(model, layout.flatten(&tensors).unwrap(), b, n, 2);
+    let m = mix.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let t = tgt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let out = step.train(&m, &t, (b, Some(&kept)));
+    let fast = layout.unflatten(&step.grads).unwrap();
+    let (worst, name) = worst_relative(&fast, &reference);
+    let loss_c = loss.to_scalar::<f32>().unwrap() as f64;
+    println!(
+        "joint tiny C=1, hints dropped: loss {:.6} vs {loss_c:.6}, worst gradient {worst:.2e} ({name})",
+        out.loss
+    );
+    assert!((out.loss - loss_c).abs() < 1e-5 * loss_c.abs().max(1.0));
+    assert!(
+        worst < 1e-4,
+        "gradient of {name} off by {worst:.2e} relative"
+    );
 }
 
 #[test]
@@ -206,8 +290,8 @@ fn two_threads_give_the_gradients_of_one() {
     let trainer =
         Trainer::new(WeightsConfig::Single(cfg.clone()), TrainSettings::default()).unwrap();
     let (mix, tgt) = batch(3, 2, 128 * 10, 5);
-    let one = fast_gradients(&trainer, &cfg, (&mix, &tgt), 1);
-    let two = fast_gradients(&trainer, &cfg, (&mix, &tgt), 2);
+    let one = fast_gradients(&trainer, (&mix, &tgt), 1);
+    let two = fast_gradients(&trainer, (&mix, &tgt), 2);
     assert!((one.0 - two.0).abs() < 1e-9);
     let (worst, name) = worst_relative(&two.1, &one.1);
     assert!(worst < 1e-5, "threads change {name} by {worst:.2e}");

@@ -1,5 +1,6 @@
 //! A fast-path training step (both threads, forward, backward and Adam;
-//! with and without attention and level normalisation) allocates and frees
+//! single models with and without attention and level normalisation, and a
+//! joint pair with hint dropout) allocates and frees
 //! nothing after the first step: its only test, so no
 //! other test's allocations are counted while every thread is watched.
 
@@ -12,7 +13,7 @@ use counting::{ALLOCS, FREES, WATCH_ALL};
 use kb_models::{
     level::LevelConfig,
     train::{TrainSettings, Trainer},
-    ModelConfig, WeightsConfig,
+    JointConfig, ModelConfig, WeightsConfig,
 };
 
 #[global_allocator]
@@ -21,18 +22,28 @@ static GLOBAL: counting::Counting = counting::Counting;
 #[test]
 fn fast_training_steps_allocate_nothing_after_the_first() {
     let level = Some(LevelConfig::speech());
-    for cfg in [
-        ModelConfig::tiny(2),
-        ModelConfig::tiny_attention(2).with_level(level),
+    let attention = ModelConfig::tiny_attention(2).with_level(level);
+    let joint = JointConfig::tiny(2, 1, 2);
+    let dropout = TrainSettings {
+        hint_drop_chunks: 0.2,
+        hint_drop_utterances: 0.2,
+        ..TrainSettings::default()
+    };
+    for (config, settings) in [
+        (
+            WeightsConfig::Single(ModelConfig::tiny(2)),
+            TrainSettings::default(),
+        ),
+        (WeightsConfig::Single(attention), TrainSettings::default()),
+        (WeightsConfig::Joint(joint), dropout),
     ] {
-        steps_allocate_nothing(cfg);
+        steps_allocate_nothing(config, settings);
     }
 }
 
-fn steps_allocate_nothing(cfg: ModelConfig) {
+fn steps_allocate_nothing(config: WeightsConfig, settings: TrainSettings) {
     let (b, n) = (3, 128 * 10);
-    let config = WeightsConfig::Single(cfg);
-    let mut trainer = Trainer::new(config, TrainSettings::default()).unwrap();
+    let mut trainer = Trainer::new(config, settings).unwrap();
     trainer.use_fast(b, n, 2).unwrap();
     let source = |seed: u64| {
         common::test_signal(n, seed)

@@ -438,14 +438,7 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     .tensors()?;
     let mut log = RunLog::open(&args.out)?;
 
-    let backend = match (run.backend, trainer.config.clone()) {
-        (Some(b), _) => b,
-        (None, WeightsConfig::Single(_)) => Backend::Fast,
-        (None, _) => {
-            println!("note: the fast path does not train this model yet; training with candle");
-            Backend::Candle
-        }
-    };
+    let backend = run.backend.unwrap_or_default();
     if backend == Backend::Fast {
         let samples = (run.seconds * kb_models::SAMPLE_RATE as f64).round() as usize;
         let threads = args.threads.unwrap_or(2).clamp(1, 2);

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     adam::Adam,
-    fast::{FastGridNet, FastStep, FlatAdam, ParamLayout},
+    fast::{FastModel, FastStep, FlatAdam, ParamLayout},
     plateau::Plateau,
     validation::Validation,
 };
@@ -112,6 +112,8 @@ struct FastRun {
     step: FastStep,
     layout: ParamLayout,
     adam: FlatAdam,
+    /// Hint dropout of the current step [batch, frames].
+    keep: Vec<f32>,
 }
 
 /// What one step reports.
@@ -171,12 +173,6 @@ impl Trainer {
     /// examples of `samples` samples, on `threads` threads (1 or 2). The
     /// current weights and Adam moments carry over.
     pub fn use_fast(&mut self, batch: usize, samples: usize, threads: usize) -> Result<()> {
-        let WeightsConfig::Single(cfg) = &self.config else {
-            return Err(Error::Config(
-                "the fast path trains single models; joint models need --backend candle for now"
-                    .into(),
-            ));
-        };
         if batch == 0 || samples == 0 {
             return Err(Error::Config(
                 "the fast path needs a batch and samples".into(),
@@ -189,7 +185,8 @@ impl Trainer {
             .collect();
         let layout = ParamLayout::new(&shapes);
         let flat = layout.flatten(&tensors)?;
-        let model = FastGridNet::new(&layout, "", cfg)?;
+        let model = FastModel::new(&layout, &self.config)?;
+        let frames = samples.div_ceil(model.config().chunk);
         let mut adam = FlatAdam::new(layout.len());
         for (name, _, range) in layout.entries() {
             if let Some((m, v)) = self.adam.moments.get(name) {
@@ -199,7 +196,12 @@ impl Trainer {
         }
         let mut step = FastStep::new(model, flat, batch, samples, threads.clamp(1, 2));
         step.set_objective(self.settings.objective);
-        self.fast = Some(FastRun { step, layout, adam });
+        self.fast = Some(FastRun {
+            step,
+            layout,
+            adam,
+            keep: vec![1.0; batch * frames],
+        });
         Ok(())
     }
 
@@ -224,7 +226,17 @@ impl Trainer {
             .fast
             .as_mut()
             .ok_or_else(|| Error::Config("the fast path is not set up (use_fast)".into()))?;
-        let outcome = fast.step.train(mixture, targets, examples);
+        let frames = fast.keep.len() / fast.step.capacity();
+        let keep = &mut fast.keep[..examples * frames];
+        let dropping = draw_hint_keep(
+            (&self.settings, self.step),
+            matches!(self.model, Model::Joint(_)),
+            frames,
+            keep,
+        );
+        let outcome = fast
+            .step
+            .train(mixture, targets, (examples, dropping.then_some(&*keep)));
         self.adam.t += 1;
         let lr = self.adam.lr * self.settings.warm(self.step + 1);
         let hyper = (lr, self.adam.t, self.settings.clip);
@@ -288,20 +300,10 @@ impl Trainer {
     /// Which hints each example keeps at this step [B, T] (1 kept, 0 dropped),
     /// drawn from the seed and the step so a resumed run draws the same.
     pub fn hint_keep(&self, batch: usize, frames: usize) -> Result<Option<Tensor>> {
-        let s = &self.settings;
-        if !matches!(self.model, Model::Joint(_))
-            || (s.hint_drop_chunks <= 0.0 && s.hint_drop_utterances <= 0.0)
-        {
+        let mut keep = vec![1f32; batch * frames];
+        let joint = matches!(self.model, Model::Joint(_));
+        if !draw_hint_keep((&self.settings, self.step), joint, frames, &mut keep) {
             return Ok(None);
-        }
-        let mut rng = StdRng::seed_from_u64(s.seed ^ self.step.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let mut keep = Vec::with_capacity(batch * frames);
-        for _ in 0..batch {
-            let whole = rng.random_bool(s.hint_drop_utterances.clamp(0.0, 1.0));
-            for _ in 0..frames {
-                let dropped = whole || rng.random_bool(s.hint_drop_chunks.clamp(0.0, 1.0));
-                keep.push(if dropped { 0f32 } else { 1.0 });
-            }
         }
         Ok(Some(Tensor::from_vec(keep, (batch, frames), &Device::Cpu)?))
     }
@@ -520,4 +522,27 @@ impl Trainer {
             Model::Single(_) => None,
         }
     }
+}
+
+/// Draws which hints a joint run keeps at `step` into `keep` [B, frames] (1
+/// kept, 0 dropped) from the seed and the step, so a resumed run draws the
+/// same; returns false (and leaves `keep` alone) when nothing is dropped.
+fn draw_hint_keep(
+    (s, step): (&TrainSettings, u64),
+    joint: bool,
+    frames: usize,
+    keep: &mut [f32],
+) -> bool {
+    if !joint || (s.hint_drop_chunks <= 0.0 && s.hint_drop_utterances <= 0.0) {
+        return false;
+    }
+    let mut rng = StdRng::seed_from_u64(s.seed ^ step.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    for example in keep.chunks_exact_mut(frames) {
+        let whole = rng.random_bool(s.hint_drop_utterances.clamp(0.0, 1.0));
+        for k in example {
+            let dropped = whole || rng.random_bool(s.hint_drop_chunks.clamp(0.0, 1.0));
+            *k = if dropped { 0.0 } else { 1.0 };
+        }
+    }
+    true
 }

@@ -1,6 +1,7 @@
-//! The large model's causal local self-attention on the fast path: query,
-//! key and value head maps, attention over a window of frames from a fresh
-//! state, and the output projection, forward and backward.
+//! Multi-head attention over time on the fast path, forward and backward:
+//! the large model's causal local self-attention and the merge modules'
+//! cross-attention. Query, key and value head maps, attention over a window
+//! of frames from a fresh state, and the output projection.
 
 use super::{
     activation::Prelu,
@@ -10,11 +11,23 @@ use super::{
     norm::Norm,
 };
 use crate::{
-    config::AttentionConfig, error::Result, kernels::Kernels, self_attention::SelfAttention,
+    config::AttentionConfig, cross_attention::CrossAttention, error::Result, kernels::Kernels,
+    self_attention::SelfAttention,
 };
 
-/// 1x1 conv D -> heads * width, PReLU per head, norm over each head's
-/// (channel, frequency) frame (index c * F + f), one affine per head.
+/// Which attention: the layout of a head's frame and where keys come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttnKind {
+    /// Self-attention: a head's frame is indexed c * F + f, one PReLU slope
+    /// and one norm affine per head; the first frames see only what exists.
+    SelfAttention,
+    /// Cross-attention: indexed f * width + c, one slope and one affine for
+    /// all heads; keys and values come from a second input, and the context
+    /// starts as `window - 1` zero frames that take part in the softmax.
+    CrossAttention,
+}
+
+/// 1x1 conv D -> heads * width, PReLU, norm over each head's (channel, frequency) frame.
 #[derive(Debug, Clone)]
 struct HeadMap {
     linear: Linear,
@@ -22,6 +35,7 @@ struct HeadMap {
     norm: Norm,
     heads: usize,
     width: usize,
+    per_head: bool,
 }
 
 impl HeadMap {
@@ -29,19 +43,31 @@ impl HeadMap {
         layout: &ParamLayout,
         prefix: &str,
         (d, heads, width, freqs): (usize, usize, usize, usize),
-        derived: &mut Derived,
+        (kind, derived): (AttnKind, &mut Derived),
     ) -> Result<Self> {
+        let per_head = kind == AttnKind::SelfAttention;
+        let groups = if per_head { heads } else { 1 };
         Ok(Self {
             linear: Linear::new(layout, prefix, (d, heads * width), derived)?,
-            prelu: Prelu::new(layout, &format!("{prefix}.prelu"), heads)?,
-            norm: Norm::grouped(layout, &format!("{prefix}.norm"), width * freqs, heads)?,
+            prelu: Prelu::new(layout, &format!("{prefix}.prelu"), groups)?,
+            norm: Norm::grouped(layout, &format!("{prefix}.norm"), width * freqs, groups)?,
             heads,
             width,
+            per_head,
         })
     }
 
     fn channels(&self) -> usize {
         self.heads * self.width
+    }
+
+    /// The norm affine of head `h`.
+    fn group(&self, h: usize) -> usize {
+        if self.per_head {
+            h
+        } else {
+            0
+        }
     }
 }
 
@@ -73,6 +99,8 @@ impl MapActs {
 #[derive(Debug, Clone)]
 pub struct AttnActs {
     input: Vec<f32>,
+    /// Keys' and values' input (cross-attention only).
+    kv_input: Vec<f32>,
     maps: [MapActs; 3],
     probs: Vec<f32>,
     concat: Vec<f32>,
@@ -92,13 +120,14 @@ pub struct AttnScratch {
     branch: Vec<f32>,
 }
 
-/// Causal local multi-head self-attention over time, as [`SelfAttention`].
+/// Multi-head attention over time: [`SelfAttention`] or [`CrossAttention`].
 #[derive(Debug, Clone)]
 pub struct FastAttention {
     maps: [HeadMap; 3],
     proj_linear: Linear,
     proj_prelu: Prelu,
     proj_norm: Norm,
+    kind: AttnKind,
     heads: usize,
     window: usize,
     d: usize,
@@ -106,7 +135,7 @@ pub struct FastAttention {
 }
 
 impl FastAttention {
-    /// The layer stored under `prefix` (e.g. `blocks.0.attn`) for width `d` over `f` bins.
+    /// The self-attention stored under `prefix` (e.g. `blocks.0.attn`) for width `d` over `f` bins.
     pub fn new(
         layout: &ParamLayout,
         prefix: &str,
@@ -114,19 +143,42 @@ impl FastAttention {
         derived: &mut Derived,
     ) -> Result<Self> {
         let e = SelfAttention::key_width(f);
-        let h = cfg.heads;
+        let dims = (d, f, cfg.heads, cfg.window, e);
+        Self::build(layout, prefix, dims, (AttnKind::SelfAttention, derived))
+    }
+
+    /// The cross-attention stored under `prefix` (e.g. `merges.0.cross_attn`)
+    /// of `heads` heads over `context` frames.
+    pub fn cross(
+        layout: &ParamLayout,
+        prefix: &str,
+        (d, f, heads, context): (usize, usize, usize, usize),
+        derived: &mut Derived,
+    ) -> Result<Self> {
+        let e = CrossAttention::key_width(f);
+        let dims = (d, f, heads, context, e);
+        Self::build(layout, prefix, dims, (AttnKind::CrossAttention, derived))
+    }
+
+    fn build(
+        layout: &ParamLayout,
+        prefix: &str,
+        (d, f, h, window, e): (usize, usize, usize, usize, usize),
+        (kind, derived): (AttnKind, &mut Derived),
+    ) -> Result<Self> {
         let p = |n: &str| format!("{prefix}.{n}");
         Ok(Self {
             maps: [
-                HeadMap::new(layout, &p("q"), (d, h, e, f), derived)?,
-                HeadMap::new(layout, &p("k"), (d, h, e, f), derived)?,
-                HeadMap::new(layout, &p("v"), (d, h, d / h, f), derived)?,
+                HeadMap::new(layout, &p("q"), (d, h, e, f), (kind, derived))?,
+                HeadMap::new(layout, &p("k"), (d, h, e, f), (kind, derived))?,
+                HeadMap::new(layout, &p("v"), (d, h, d / h, f), (kind, derived))?,
             ],
             proj_linear: Linear::new(layout, &p("proj"), (d, d), derived)?,
             proj_prelu: Prelu::new(layout, &p("proj.prelu"), 1)?,
             proj_norm: Norm::new(layout, &p("proj.norm"), f * d)?,
+            kind,
             heads: h,
-            window: cfg.window,
+            window,
             d,
             f,
         })
@@ -146,6 +198,11 @@ impl FastAttention {
         let z = |n: usize| vec![0f32; n];
         AttnActs {
             input: z(rows * self.d),
+            kv_input: z(if self.kind == AttnKind::CrossAttention {
+                rows * self.d
+            } else {
+                0
+            }),
             maps: [0, 1, 2].map(|i| MapActs::new(rows, &self.maps[i], frames)),
             probs: z(frames * self.heads * geo.t),
             concat: z(rows * self.d),
@@ -171,8 +228,8 @@ impl FastAttention {
         }
     }
 
-    /// Index of (example b, frame t, bin f, channel c) in a [rows, width] buffer,
-    /// and in a head buffer [b, heads, T, width / heads * F] (head h, channel c of the head).
+    /// Moves between a [rows, width] buffer and a head buffer [b, heads, T,
+    /// width / heads * F] (a head's frame indexed as the kind says), either way.
     fn gather(
         &self,
         geo: Geometry,
@@ -183,14 +240,18 @@ impl FastAttention {
     ) {
         let (t, f, h) = (geo.t, geo.f, self.heads);
         let w = width / h;
+        let (cs, fs) = match self.kind {
+            AttnKind::SelfAttention => (f, 1),
+            AttnKind::CrossAttention => (1, w),
+        };
         for b in 0..geo.b {
             for ti in 0..t {
                 for fi in 0..f {
                     let row = ((b * t + ti) * f + fi) * width;
                     for hi in 0..h {
-                        let base = ((b * h + hi) * t + ti) * w * f + fi;
+                        let base = ((b * h + hi) * t + ti) * w * f + fi * fs;
                         for c in 0..w {
-                            let (r, hd) = (row + hi * w + c, base + c * f);
+                            let (r, hd) = (row + hi * w + c, base + c * cs);
                             if rows_to_heads {
                                 dst[hd] = src[r];
                             } else {
@@ -203,22 +264,33 @@ impl FastAttention {
         }
     }
 
-    /// Adds the attention branch of `x` [rows, D] to `y` [rows, D] (y = x on entry), keeping `acts`.
+    /// Adds the attention branch to `y` [rows, D], whose entry value gives the
+    /// queries (and the keys and values of a self-attention; a
+    /// cross-attention's come from `kv` [rows, D]), keeping `acts`.
     pub fn forward(
         &self,
         k: &Kernels,
         (p, d): (&[f32], &[f32]),
         geo: Geometry,
-        y: &mut [f32],
+        (y, kv): (&mut [f32], Option<&[f32]>),
         acts: &mut AttnActs,
         s: &mut AttnScratch,
     ) {
         let (rows, dd, t, h) = (geo.rows(), self.d, geo.t, self.heads);
         acts.input[..rows * dd].copy_from_slice(&y[..rows * dd]);
-        for (map, ma) in self.maps.iter().zip(acts.maps.iter_mut()) {
+        if let Some(kv) = kv {
+            acts.kv_input[..rows * dd].copy_from_slice(&kv[..rows * dd]);
+        }
+        let cross = self.kind == AttnKind::CrossAttention;
+        for (i, (map, ma)) in self.maps.iter().zip(acts.maps.iter_mut()).enumerate() {
             let ch = map.channels();
+            let input = if cross && i > 0 {
+                &acts.kv_input
+            } else {
+                &acts.input
+            };
             map.linear
-                .forward(k, (p, d), &acts.input, dd, rows, &mut ma.pre, ch);
+                .forward(k, (p, d), input, dd, rows, &mut ma.pre, ch);
             map.prelu
                 .forward(p, &ma.pre[..rows * ch], ch, &mut s.act[..rows * ch]);
             self.gather(geo, ch, true, &s.act, &mut s.frames);
@@ -226,7 +298,7 @@ impl FastAttention {
             for bh in 0..geo.b * h {
                 let span = bh * per..(bh + 1) * per;
                 map.norm.forward_in(
-                    bh % h,
+                    map.group(bh % h),
                     p,
                     &s.frames[span.clone()],
                     (
@@ -250,11 +322,16 @@ impl FastAttention {
             k.gemm(probs, q, &s.transposed, t, dk, t);
             for i in 0..t {
                 let lo = (i + 1).saturating_sub(self.window);
+                // A cross-attention's context starts as zero frames: score 0, value 0.
+                let zeros = if cross {
+                    (self.window - 1).saturating_sub(i)
+                } else {
+                    0
+                };
                 let row = &mut probs[i * t..(i + 1) * t];
-                let max = row[lo..=i]
-                    .iter()
-                    .fold(f32::NEG_INFINITY, |m, &v| m.max(v * scale));
-                let mut sum = 0f32;
+                let start = if zeros > 0 { 0.0 } else { f32::NEG_INFINITY };
+                let max = row[lo..=i].iter().fold(start, |m, &v| m.max(v * scale));
+                let mut sum = zeros as f32 * (-max).exp();
                 for v in &mut row[lo..=i] {
                     *v = (*v * scale - max).exp();
                     sum += *v;
@@ -286,14 +363,16 @@ impl FastAttention {
     }
 
     /// `dx` [rows, D] holds the gradient of the layer's output; adds the
-    /// gradient that flows through the branch to it, and the parameter gradients to `g`.
+    /// gradient that flows through the branch to it (a cross-attention's key
+    /// and value input gets its gradient added to `dkv`), and the parameter
+    /// gradients to `g`.
     pub fn backward(
         &self,
         k: &Kernels,
         p: &[f32],
         geo: Geometry,
         acts: &AttnActs,
-        dx: &mut [f32],
+        (dx, mut dkv): (&mut [f32], Option<&mut [f32]>),
         (g, s): (&mut [f32], &mut AttnScratch),
     ) {
         let (rows, dd, t, h) = (geo.rows(), self.d, geo.t, self.heads);
@@ -373,7 +452,7 @@ impl FastAttention {
             for bh in 0..geo.b * h {
                 let span = bh * per..(bh + 1) * per;
                 map.norm.backward_in(
-                    bh % h,
+                    map.group(bh % h),
                     p,
                     (&ma.hat[span.clone()], &ma.rstd[bh * t..(bh + 1) * t]),
                     (&s.grads[i][span.clone()], &mut dframes[span]),
@@ -383,13 +462,17 @@ impl FastAttention {
             self.gather(geo, ch, false, &s.frames, &mut s.act);
             let dpre = &mut s.act[..rows * ch];
             map.prelu.backward(p, &ma.pre[..rows * ch], ch, dpre, g);
+            let (input, dinput) = match (i, dkv.as_deref_mut()) {
+                (1 | 2, Some(dkv)) => (&acts.kv_input, dkv),
+                _ => (&acts.input, &mut *dx),
+            };
             map.linear.backward(
                 k,
                 p,
-                (&acts.input, dd),
+                (input, dd),
                 (dpre, ch),
                 rows,
-                Some((&mut dx[..rows * dd], dd)),
+                Some((&mut dinput[..rows * dd], dd)),
                 g,
             );
         }

@@ -275,7 +275,7 @@ impl FastBlock {
             *a += b;
         }
         if let (Some(a), Some(aa), Some(sa)) = (&self.attention, &mut acts.attn, &mut s.attn) {
-            a.forward(k, (p, d), geo, y, aa, sa);
+            a.forward(k, (p, d), geo, (y, None), aa, sa);
         }
     }
 
@@ -294,7 +294,7 @@ impl FastBlock {
         let n = geo.frames();
         let dx = &mut dx[..rows * dd];
         if let (Some(a), Some(aa), Some(sa)) = (&self.attention, &acts.attn, &mut s.attn) {
-            a.backward(k, p, geo, aa, dx, (&mut *g, sa));
+            a.backward(k, p, geo, aa, (dx, None), (&mut *g, sa));
         }
 
         // Inter-frame branch: x1 + inter_linear(LSTM(norm(x1))).

@@ -8,11 +8,12 @@ use super::{
     layout::ParamLayout,
     linear::Derived,
     loss::example_loss,
+    merge::{FastMerge, MergeActs, MergeScratch},
     norm::Norm,
     spectral::Spectral,
 };
 use crate::{
-    config::ModelConfig,
+    config::{JointConfig, ModelConfig},
     error::Result,
     kernels::Kernels,
     level::{window_gains, LevelTracker},
@@ -20,7 +21,8 @@ use crate::{
     SAMPLE_RATE,
 };
 
-/// A single TF-GridNet (no hints) over a flat parameter buffer.
+/// A TF-GridNet over a flat parameter buffer; the small model of a joint
+/// pair also has its merge modules and takes hints.
 #[derive(Debug, Clone)]
 pub struct FastGridNet {
     cfg: ModelConfig,
@@ -28,6 +30,8 @@ pub struct FastGridNet {
     conv: CausalConv,
     conv_norm: Norm,
     blocks: Vec<FastBlock>,
+    merges: Vec<FastMerge>,
+    hint_channels: usize,
     deconv: CausalConv,
     derived_len: usize,
 }
@@ -35,29 +39,42 @@ pub struct FastGridNet {
 impl FastGridNet {
     /// The model `cfg` whose tensors sit under `prefix` (`""` for a stand-alone model) in `layout`.
     pub fn new(layout: &ParamLayout, prefix: &str, cfg: &ModelConfig) -> Result<Self> {
+        Self::build(layout, (prefix, cfg), None, &mut Derived::default())
+    }
+
+    /// One model of a model pair: `joint` gives the small model its merge
+    /// modules; `derived` is shared by every part of the pair.
+    pub fn build(
+        layout: &ParamLayout,
+        (prefix, cfg): (&str, &ModelConfig),
+        joint: Option<&JointConfig>,
+        derived: &mut Derived,
+    ) -> Result<Self> {
         cfg.validate()?;
         let name = |n: &str| format!("{prefix}{n}");
-        let mut derived = Derived::default();
         let blocks = (0..cfg.blocks)
-            .map(|i| FastBlock::new(layout, &name(&format!("blocks.{i}")), cfg, &mut derived))
+            .map(|i| FastBlock::new(layout, &name(&format!("blocks.{i}")), cfg, derived))
             .collect::<Result<Vec<_>>>()?;
-        let conv = CausalConv::new(
-            layout,
-            &name("conv"),
-            (cfg.in_channels(), cfg.d),
-            &mut derived,
-        )?;
+        let merges = match joint {
+            Some(j) => (0..cfg.blocks - 1)
+                .map(|i| FastMerge::new(layout, &name(&format!("merges.{i}")), j, derived))
+                .collect::<Result<Vec<_>>>()?,
+            None => Vec::new(),
+        };
+        let conv = CausalConv::new(layout, &name("conv"), (cfg.in_channels(), cfg.d), derived)?;
         let deconv = CausalConv::new(
             layout,
             &name("deconv"),
             (cfg.d, cfg.out_channels()),
-            &mut derived,
+            derived,
         )?;
         Ok(Self {
             spectral: Spectral::new(cfg.chunk, cfg.pad),
             conv_norm: Norm::new(layout, &name("conv_norm"), cfg.d)?,
             conv,
             blocks,
+            merges,
+            hint_channels: joint.map_or(0, JointConfig::hint_channels),
             deconv,
             derived_len: derived.len(),
             cfg: cfg.clone(),
@@ -67,6 +84,11 @@ impl FastGridNet {
     /// The model's shape.
     pub fn config(&self) -> &ModelConfig {
         &self.cfg
+    }
+
+    /// Channels of a hint frame (0 without merge modules).
+    pub fn hint_channels(&self) -> usize {
+        self.hint_channels
     }
 
     /// Length of the derived (rearranged weights) buffer.
@@ -80,6 +102,9 @@ impl FastGridNet {
         self.deconv.prepare(p, d);
         for b in &self.blocks {
             b.prepare(p, d);
+        }
+        for m in &self.merges {
+            m.prepare(p, d);
         }
     }
 
@@ -132,6 +157,17 @@ impl FastGridNet {
                 &mut ws.acts[i],
                 &mut ws.scratch,
             );
+            if let (Some(merge), Some(s)) = (self.merges.get(i), ws.merge_scratch.as_mut()) {
+                merge.forward(
+                    k,
+                    (p, d),
+                    geo,
+                    &ws.hints,
+                    &mut after[0],
+                    &mut ws.merge_acts[i],
+                    s,
+                );
+            }
         }
         let last = &ws.xs[self.blocks.len()];
         self.deconv.forward(k, (p, d), last, frames, &mut ws.spec);
@@ -165,8 +201,6 @@ impl FastGridNet {
     ) -> (f64, usize) {
         let c = &self.cfg;
         let (t, f) = (ws.t, c.freqs());
-        let geo = Geometry { b: examples, t, f };
-        let frames = Frames { b: examples, t, f };
         let (kk, oc) = (c.sources * c.ears, c.out_channels());
         let per = t * c.chunk;
         let (mut total, mut swaps) = (0f64, 0usize);
@@ -201,7 +235,27 @@ impl FastGridNet {
                 (&mut ws.cols, &mut ws.frames),
             );
         }
+        self.backward_spectrum(k, (p, d), ws, examples);
+        (total, swaps)
+    }
+
+    /// The backward pass from the output spectrum's gradient (in `ws`, from
+    /// the loss or, for the large model of a pair, from the hints): parameter
+    /// gradients are added to `ws.grads`, the hints' gradient (small model of
+    /// a pair) is written to `ws.dhints`.
+    pub fn backward_spectrum(
+        &self,
+        k: &Kernels,
+        (p, d): (&[f32], &[f32]),
+        ws: &mut Workspace,
+        examples: usize,
+    ) {
+        let c = &self.cfg;
+        let (t, f) = (ws.t, c.freqs());
+        let geo = Geometry { b: examples, t, f };
+        let frames = Frames { b: examples, t, f };
         let rows = geo.rows();
+        ws.dhints[..rows * self.hint_channels].fill(0.0);
         let dx = &mut ws.dx[..rows * c.d];
         dx.fill(0.0);
         let nb = self.blocks.len();
@@ -215,6 +269,17 @@ impl FastGridNet {
             (&mut ws.grads, &mut ws.tap_grads),
         );
         for (i, block) in self.blocks.iter().enumerate().rev() {
+            if let (Some(merge), Some(s)) = (self.merges.get(i), ws.merge_scratch.as_mut()) {
+                merge.backward(
+                    k,
+                    p,
+                    geo,
+                    (&ws.merge_acts[i], &ws.hints),
+                    dx,
+                    &mut ws.dhints,
+                    (&mut ws.grads, s),
+                );
+            }
             block.backward(k, p, geo, &ws.acts[i], dx, (&mut ws.grads, &mut ws.scratch));
         }
         let dconv = &mut ws.dconv[..rows * c.d];
@@ -230,7 +295,6 @@ impl FastGridNet {
             None,
             (&mut ws.grads, &mut ws.tap_grads),
         );
-        (total, swaps)
     }
 }
 
@@ -248,6 +312,12 @@ pub struct Workspace {
     pub window: Vec<f32>,
     /// Level gain of every frame [b, T] (ones without level normalisation).
     gains: Vec<f32>,
+    /// Hints arriving at every frame [b, T, F, C'] (small model of a pair).
+    pub hints: Vec<f32>,
+    /// Their gradient.
+    pub dhints: Vec<f32>,
+    merge_acts: Vec<MergeActs>,
+    merge_scratch: Option<MergeScratch>,
     level: Option<LevelTracker>,
     /// Targets [b, S, M, samples].
     pub targets: Vec<f32>,
@@ -262,8 +332,10 @@ pub struct Workspace {
     xs: Vec<Vec<f32>>,
     acts: Vec<BlockActs>,
     scratch: BlockScratch,
-    spec: Vec<f32>,
-    dspec: Vec<f32>,
+    /// Output spectrum [b, T, F, 2SM] at the model's working level (the large model's hint).
+    pub(super) spec: Vec<f32>,
+    /// Its gradient.
+    pub(super) dspec: Vec<f32>,
     daudio: Vec<f32>,
     dx: Vec<f32>,
     dconv: Vec<f32>,
@@ -303,6 +375,10 @@ impl Workspace {
             conv_rstd: z(rows),
             xs: (0..=c.blocks).map(|_| z(rows * d)).collect(),
             acts: model.blocks.iter().map(|b| b.acts(geo)).collect(),
+            hints: z(rows * model.hint_channels),
+            dhints: z(rows * model.hint_channels),
+            merge_acts: model.merges.iter().map(|m| m.acts(geo)).collect(),
+            merge_scratch: model.merges.first().map(|m| m.scratch(geo)),
             scratch: model.blocks[0].scratch(geo),
             spec: z(rows * c.out_channels()),
             dspec: z(rows * c.out_channels()),

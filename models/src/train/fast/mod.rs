@@ -10,15 +10,18 @@ pub mod attention;
 pub mod block;
 pub mod conv;
 pub mod gridnet;
+pub mod joint;
 pub mod layout;
 pub mod linear;
 pub mod loss;
 pub mod lstm;
+pub mod merge;
 pub mod norm;
 pub mod pair;
 pub mod spectral;
 
 pub use adam::FlatAdam;
 pub use gridnet::{FastGridNet, Workspace};
+pub use joint::{FastModel, ModelWorkspace};
 pub use layout::ParamLayout;
 pub use pair::FastStep;

@@ -7,7 +7,7 @@ use std::{
     thread::JoinHandle,
 };
 
-use super::gridnet::{FastGridNet, Workspace};
+use super::joint::{FastModel, ModelWorkspace};
 use crate::{kernels::Kernels, metrics::Objective};
 
 /// What the halves run.
@@ -35,14 +35,14 @@ struct Weights {
 /// One half of a batch: its workspace, example count and results.
 #[derive(Debug)]
 struct Half {
-    ws: Workspace,
+    ws: ModelWorkspace,
     examples: usize,
     loss: f64,
     swaps: usize,
 }
 
 struct Shared {
-    model: FastGridNet,
+    model: FastModel,
     kernels: Kernels,
     weights: RwLock<Weights>,
     halves: [Mutex<Half>; 2],
@@ -93,7 +93,7 @@ pub struct StepOutcome {
     pub swaps: usize,
 }
 
-/// Forward and backward passes of a [`FastGridNet`] over batches of up to
+/// Forward and backward passes of a [`FastModel`] over batches of up to
 /// `capacity` examples of `samples` samples, on one or two threads.
 pub struct FastStep {
     shared: Arc<Shared>,
@@ -110,7 +110,7 @@ pub struct FastStep {
 impl FastStep {
     /// Workspaces for batches of `capacity` examples of `samples` samples; `threads` 1 or 2.
     pub fn new(
-        model: FastGridNet,
+        model: FastModel,
         params: Vec<f32>,
         capacity: usize,
         samples: usize,
@@ -119,7 +119,7 @@ impl FastStep {
         let halves = [capacity.div_ceil(2), capacity / 2];
         let n = params.len();
         let make = |c: usize| Half {
-            ws: Workspace::new(&model, c, samples, n),
+            ws: model.workspace(c, samples, n),
             examples: 0,
             loss: 0.0,
             swaps: 0,
@@ -190,7 +190,9 @@ impl FastStep {
     }
 
     fn split(&self, examples: usize) -> [usize; 2] {
-        let first = examples.div_ceil(2).min(self.shared.half(0).ws.capacity);
+        let first = examples
+            .div_ceil(2)
+            .min(self.shared.half(0).ws.small.capacity);
         [first, examples - first]
     }
 
@@ -200,7 +202,7 @@ impl FastStep {
         &self,
         mixture: &[f32],
         examples: usize,
-        mut more: impl FnMut(usize, usize, &mut Workspace),
+        mut more: impl FnMut(usize, usize, &mut ModelWorkspace),
     ) -> [usize; 2] {
         let (m, n) = (self.ears, self.samples);
         let split = self.split(examples);
@@ -209,6 +211,7 @@ impl FastStep {
             let mut h = self.shared.half(i);
             h.examples = count;
             h.ws.set_input(&mixture[first * m * n..], count, n);
+            h.ws.keep.fill(1.0);
             more(first, count, &mut h.ws);
             first += count;
         }
@@ -228,8 +231,14 @@ impl FastStep {
     }
 
     /// One forward and backward pass: `mixture` [b, M, samples], `targets`
-    /// [b, S, M, samples]; the batch-mean gradient lands in [`Self::grads`].
-    pub fn train(&mut self, mixture: &[f32], targets: &[f32], examples: usize) -> StepOutcome {
+    /// [b, S, M, samples], `keep` [b, frames] which hints a pair keeps (all
+    /// when None); the batch-mean gradient lands in [`Self::grads`].
+    pub fn train(
+        &mut self,
+        mixture: &[f32],
+        targets: &[f32],
+        (examples, keep): (usize, Option<&[f32]>),
+    ) -> StepOutcome {
         assert!(
             examples > 0 && examples <= self.capacity,
             "batch of {examples} in a step sized for {}",
@@ -237,9 +246,13 @@ impl FastStep {
         );
         let (kk, n) = (self.outputs, self.samples);
         self.load_halves(mixture, examples, |first, count, ws| {
-            ws.targets[..count * kk * n]
+            ws.small.targets[..count * kk * n]
                 .copy_from_slice(&targets[first * kk * n..(first + count) * kk * n]);
-            ws.grads.fill(0.0);
+            ws.clear_grads();
+            if let Some(keep) = keep {
+                let t = ws.small.frames();
+                ws.keep[..count * t].copy_from_slice(&keep[first * t..(first + count) * t]);
+            }
         });
         self.dispatch(Job::Train {
             samples: n,
@@ -255,7 +268,7 @@ impl FastStep {
             }
             loss += h.loss;
             swaps += h.swaps;
-            for (a, b) in self.grads.iter_mut().zip(&h.ws.grads) {
+            for (a, b) in self.grads.iter_mut().zip(&h.ws.small.grads) {
                 *a += b;
             }
         }
@@ -274,10 +287,10 @@ impl FastStep {
         let mut first = 0;
         for (i, &count) in split.iter().enumerate() {
             let h = self.shared.half(i);
-            let per = h.ws.frames() * self.shared.model.config().chunk;
+            let per = h.ws.small.frames() * self.shared.model.config().chunk;
             for b in 0..count {
                 for ch in 0..kk {
-                    let src = &h.ws.audio[(b * kk + ch) * per..(b * kk + ch) * per + n];
+                    let src = &h.ws.small.audio[(b * kk + ch) * per..(b * kk + ch) * per + n];
                     let o = ((first + b) * kk + ch) * n;
                     out[o..o + n].copy_from_slice(src);
                 }

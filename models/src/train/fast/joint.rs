@@ -1,0 +1,246 @@
+//! What a fast training step runs: one TF-GridNet, or a knowledge-boosting
+//! pair (large model, hint compression, hint link of C frames, small model
+//! with merge modules) trained end to end through the hints.
+
+use super::{
+    conv::{CausalConv, Frames},
+    gridnet::{FastGridNet, Workspace},
+    layout::ParamLayout,
+    linear::Derived,
+};
+use crate::{
+    config::{ModelConfig, WeightsConfig},
+    error::Result,
+    kernels::Kernels,
+    metrics::Objective,
+};
+
+/// The large half of a pair: the model, the compression conv and the link delay.
+#[derive(Debug, Clone)]
+struct Large {
+    net: FastGridNet,
+    compress: CausalConv,
+    delay: usize,
+}
+
+/// A single model or a pair over one flat parameter buffer.
+#[derive(Debug, Clone)]
+pub struct FastModel {
+    small: FastGridNet,
+    large: Option<Large>,
+    derived_len: usize,
+}
+
+/// The large half's buffers.
+#[derive(Debug, Clone)]
+struct LargeBuffers {
+    ws: Workspace,
+    raw: Vec<f32>,
+    draw: Vec<f32>,
+    tap_grads: Vec<f32>,
+}
+
+/// Every buffer one thread needs for a step of a [`FastModel`].
+#[derive(Debug, Clone)]
+pub struct ModelWorkspace {
+    /// The (small) model's workspace: input, targets, output and the gradients of every parameter.
+    pub small: Workspace,
+    large: Option<LargeBuffers>,
+    /// Which hints arrive [b, T] (1 kept, 0 dropped: hint dropout).
+    pub keep: Vec<f32>,
+}
+
+impl FastModel {
+    /// The model `config` describes, its tensors named as in candle.
+    pub fn new(layout: &ParamLayout, config: &WeightsConfig) -> Result<Self> {
+        let mut derived = Derived::default();
+        let (small, large) = match config {
+            WeightsConfig::Single(cfg) => (
+                FastGridNet::build(layout, ("", cfg), None, &mut derived)?,
+                None,
+            ),
+            WeightsConfig::Joint(j) => {
+                j.validate()?;
+                let large = Large {
+                    net: FastGridNet::build(layout, ("large.", &j.large), None, &mut derived)?,
+                    compress: CausalConv::new(
+                        layout,
+                        "compress",
+                        (j.large.out_channels(), j.hint_channels()),
+                        &mut derived,
+                    )?,
+                    delay: j.delay,
+                };
+                let small =
+                    FastGridNet::build(layout, ("small.", &j.small), Some(j), &mut derived)?;
+                (small, Some(large))
+            }
+        };
+        Ok(Self {
+            small,
+            large,
+            derived_len: derived.len(),
+        })
+    }
+
+    /// The (small) model's shape: the one whose output is trained.
+    pub fn config(&self) -> &ModelConfig {
+        self.small.config()
+    }
+
+    /// Length of the derived (rearranged weights) buffer.
+    pub fn derived_len(&self) -> usize {
+        self.derived_len
+    }
+
+    /// Rearranges the weights in `p` into `d`.
+    pub fn prepare(&self, p: &[f32], d: &mut [f32]) {
+        self.small.prepare(p, d);
+        if let Some(l) = &self.large {
+            l.net.prepare(p, d);
+            l.compress.prepare(p, d);
+        }
+    }
+
+    /// Buffers for `capacity` examples of `samples` samples, `params` parameters.
+    pub fn workspace(&self, capacity: usize, samples: usize, params: usize) -> ModelWorkspace {
+        let small = Workspace::new(&self.small, capacity, samples, params);
+        let rows = capacity * small.frames() * self.small.config().freqs();
+        let large = self.large.as_ref().map(|l| LargeBuffers {
+            ws: Workspace::new(&l.net, capacity, samples, params),
+            raw: vec![0.0; rows * self.small.hint_channels()],
+            draw: vec![0.0; rows * self.small.hint_channels()],
+            tap_grads: vec![0.0; l.compress.tap_grad_len()],
+        });
+        ModelWorkspace {
+            keep: vec![1.0; capacity * small.frames()],
+            small,
+            large,
+        }
+    }
+
+    /// Runs `examples` mixtures forward (the input already in `ws`): the large
+    /// model, the hints and the link, then the small model; output in `ws.small.audio`.
+    pub fn forward(
+        &self,
+        k: &Kernels,
+        pd: (&[f32], &[f32]),
+        ws: &mut ModelWorkspace,
+        examples: usize,
+    ) {
+        if let (Some(l), Some(lb)) = (&self.large, ws.large.as_mut()) {
+            l.net.forward(k, pd, &mut lb.ws, examples);
+            let (t, f) = (ws.small.frames(), self.small.config().freqs());
+            let frames = Frames { b: examples, t, f };
+            l.compress.forward(k, pd, &lb.ws.spec, frames, &mut lb.raw);
+            link(
+                (&lb.raw, &mut ws.small.hints),
+                &ws.keep,
+                (frames, self.small.hint_channels(), l.delay),
+            );
+        }
+        self.small.forward(k, pd, &mut ws.small, examples);
+    }
+
+    /// The loss of the forward pass and the backward pass of every part;
+    /// the gradients of all parameters land in `ws.small.grads`.
+    pub fn backward(
+        &self,
+        k: &Kernels,
+        pd: (&[f32], &[f32]),
+        ws: &mut ModelWorkspace,
+        shape: (usize, usize),
+        loss: (Objective, f64),
+    ) -> (f64, usize) {
+        let out = self.small.backward(k, pd, &mut ws.small, shape, loss);
+        if let (Some(l), Some(lb)) = (&self.large, ws.large.as_mut()) {
+            let examples = shape.0;
+            let (t, f) = (ws.small.frames(), self.small.config().freqs());
+            let frames = Frames { b: examples, t, f };
+            let hc = self.small.hint_channels();
+            lb.draw[..frames.rows() * hc].fill(0.0);
+            unlink(
+                (&ws.small.dhints, &mut lb.draw),
+                &ws.keep,
+                (frames, hc, l.delay),
+            );
+            let oc = l.net.config().out_channels();
+            lb.ws.dspec[..frames.rows() * oc].fill(0.0);
+            l.compress.backward(
+                k,
+                pd.1,
+                &lb.ws.spec,
+                &lb.draw,
+                frames,
+                Some(&mut lb.ws.dspec),
+                (&mut lb.ws.grads, &mut lb.tap_grads),
+            );
+            l.net.backward_spectrum(k, pd, &mut lb.ws, examples);
+            for (a, b) in ws.small.grads.iter_mut().zip(&lb.ws.grads) {
+                *a += b;
+            }
+        }
+        out
+    }
+}
+
+impl ModelWorkspace {
+    /// Copies `examples` mixtures [b, M, samples] into every model's input.
+    pub fn set_input(&mut self, mixture: &[f32], examples: usize, samples: usize) {
+        self.small.set_input(mixture, examples, samples);
+        if let Some(lb) = &mut self.large {
+            lb.ws.set_input(mixture, examples, samples);
+        }
+    }
+
+    /// Clears every parameter gradient.
+    pub fn clear_grads(&mut self) {
+        self.small.grads.fill(0.0);
+        if let Some(lb) = &mut self.large {
+            lb.ws.grads.fill(0.0);
+        }
+    }
+}
+
+/// The hint link: the hint computed at frame t arrives at frame t + `delay`
+/// (zeros before), times `keep` of the frame it arrives at.
+fn link((raw, hints): (&[f32], &mut [f32]), keep: &[f32], (fr, hc, delay): (Frames, usize, usize)) {
+    let per = fr.f * hc;
+    for b in 0..fr.b {
+        for t in 0..fr.t {
+            let dst = &mut hints[(b * fr.t + t) * per..(b * fr.t + t + 1) * per];
+            match t.checked_sub(delay) {
+                Some(src) => {
+                    let kv = keep[b * fr.t + t];
+                    let from = &raw[(b * fr.t + src) * per..(b * fr.t + src + 1) * per];
+                    for (d, r) in dst.iter_mut().zip(from) {
+                        *d = r * kv;
+                    }
+                }
+                None => dst.fill(0.0),
+            }
+        }
+    }
+}
+
+/// Gradient of [`link`]: adds the arriving hints' gradient to the raw hints'.
+fn unlink(
+    (dhints, draw): (&[f32], &mut [f32]),
+    keep: &[f32],
+    (fr, hc, delay): (Frames, usize, usize),
+) {
+    let per = fr.f * hc;
+    for b in 0..fr.b {
+        for t in delay..fr.t {
+            let kv = keep[b * fr.t + t];
+            let src = t - delay;
+            let from = &dhints[(b * fr.t + t) * per..(b * fr.t + t + 1) * per];
+            for (d, g) in draw[(b * fr.t + src) * per..(b * fr.t + src + 1) * per]
+                .iter_mut()
+                .zip(from)
+            {
+                *d += g * kv;
+            }
+        }
+    }
+}
