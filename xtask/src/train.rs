@@ -436,7 +436,7 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         ),
     }
     .tensors()?;
-    let mut log = RunLog::open(&args.out)?;
+    let mut log = RunLog::open(&args.out, trainer.step)?;
 
     let backend = run.backend.unwrap_or_default();
     if backend == Backend::Fast {

@@ -42,14 +42,19 @@ pub struct RunLog {
 }
 
 impl RunLog {
-    /// Opens (or starts) the logs in `dir`, bringing an older `metrics.csv` to today's columns.
-    pub fn open(dir: &Path) -> std::io::Result<Self> {
+    /// Opens (or starts) the logs in `dir`, bringing an older `metrics.csv`
+    /// to today's columns; a run resumed from the checkpoint of step `from`
+    /// drops the lines logged after it (they are trained and logged again).
+    pub fn open(dir: &Path, from: u64) -> std::io::Result<Self> {
         let metrics = dir.join("metrics.csv");
         match std::fs::read_to_string(&metrics) {
-            Ok(text) => upgrade(&metrics, &text)?,
+            Ok(text) => upgrade(&metrics, &text, from)?,
             Err(_) => std::fs::write(&metrics, format!("{METRICS_HEADER}\n"))?,
         }
         let steps_path = dir.join("steps.csv");
+        if let Ok(text) = std::fs::read_to_string(&steps_path) {
+            std::fs::write(&steps_path, up_to(&text, from))?;
+        }
         let fresh = !steps_path.exists();
         let mut steps = BufWriter::new(
             OpenOptions::new()
@@ -103,18 +108,36 @@ impl RunLog {
     }
 }
 
-/// Rewrites `metrics.csv` with today's header when it has an older one, padding old rows.
-fn upgrade(path: &Path, text: &str) -> std::io::Result<()> {
+/// The header and the lines of a log whose step is at most `from`.
+fn up_to(text: &str, from: u64) -> String {
     let mut lines = text.lines();
-    if lines.next() == Some(METRICS_HEADER) {
-        return Ok(());
+    let mut out = String::new();
+    for line in lines.next().into_iter().chain(lines.filter(|l| {
+        l.split(',')
+            .next()
+            .and_then(|s| s.parse::<u64>().ok())
+            .is_some_and(|s| s <= from)
+    })) {
+        out.push_str(line);
+        out.push('\n');
     }
+    out
+}
+
+/// Rewrites `metrics.csv` up to step `from`, with today's header (padding
+/// rows logged with an older one).
+fn upgrade(path: &Path, text: &str, from: u64) -> std::io::Result<()> {
+    let text = up_to(text, from);
+    let mut lines = text.lines();
+    let current = lines.next() == Some(METRICS_HEADER);
     let columns = METRICS_HEADER.split(',').count();
     let mut out = format!("{METRICS_HEADER}\n");
     for line in lines.filter(|l| !l.is_empty()) {
         let have = line.split(',').count();
         out.push_str(line);
-        out.push_str(&",".repeat(columns.saturating_sub(have)));
+        if !current {
+            out.push_str(&",".repeat(columns.saturating_sub(have)));
+        }
         out.push('\n');
     }
     std::fs::write(path, out)
@@ -130,7 +153,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let old = "step,lr,train_loss,val_si_sdri_db,audio_s_per_s\n250,3e-3,2.5196,0.1470,1.674\n";
         std::fs::write(dir.join("metrics.csv"), old).unwrap();
-        let mut log = RunLog::open(&dir).unwrap();
+        let mut log = RunLog::open(&dir, 250).unwrap();
         log.step(251, 3e-3, (1.5, 0.7), 4016.0).unwrap();
         log.evaluation(&Evaluation {
             step: 500,
@@ -155,6 +178,14 @@ mod tests {
         let steps = std::fs::read_to_string(dir.join("steps.csv")).unwrap();
         assert_eq!(steps.lines().next(), Some(STEPS_HEADER));
         assert!(steps.lines().nth(1).unwrap().starts_with("251,"));
+        drop(log);
+        // Resumed from the checkpoint of step 250: what came after it goes.
+        RunLog::open(&dir, 250).unwrap();
+        let text = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert_eq!(text.lines().nth(1).unwrap().split(',').count(), columns);
+        let steps = std::fs::read_to_string(dir.join("steps.csv")).unwrap();
+        assert_eq!(steps.lines().collect::<Vec<_>>(), [STEPS_HEADER]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
