@@ -36,16 +36,19 @@ impl Image {
 /// Number of directions over which the expected energy decay is averaged.
 const DIRECTIONS: usize = 400;
 
-/// Evenly spread unit vectors (Fibonacci sphere), absolute values only.
-fn directions() -> Vec<[f64; 3]> {
-    (0..DIRECTIONS)
-        .map(|i| {
-            let z = 1.0 - (2.0 * i as f64 + 1.0) / DIRECTIONS as f64;
-            let r = (1.0 - z * z).sqrt();
-            let phi = i as f64 * std::f64::consts::PI * (3.0 - 5f64.sqrt());
-            [(r * phi.cos()).abs(), (r * phi.sin()).abs(), z.abs()]
-        })
-        .collect()
+/// Evenly spread unit vectors (Fibonacci sphere), absolute values only; computed once.
+fn directions() -> &'static [[f64; 3]] {
+    static DIRECTIONS_TABLE: std::sync::OnceLock<Vec<[f64; 3]>> = std::sync::OnceLock::new();
+    DIRECTIONS_TABLE.get_or_init(|| {
+        (0..DIRECTIONS)
+            .map(|i| {
+                let z = 1.0 - (2.0 * i as f64 + 1.0) / DIRECTIONS as f64;
+                let r = (1.0 - z * z).sqrt();
+                let phi = i as f64 * std::f64::consts::PI * (3.0 - 5f64.sqrt());
+                [(r * phi.cos()).abs(), (r * phi.sin()).abs(), z.abs()]
+            })
+            .collect()
+    })
 }
 
 impl Room {
@@ -122,23 +125,29 @@ impl Room {
     /// energy decay curve (Schroeder integral of [`Room::decay`]) takes to fall from -5 to -25 dB.
     pub fn rt60(&self) -> f64 {
         let rates = self.decay_rates();
-        let edc = |t: f64| rates.iter().map(|r| (-r * t).exp() / r).sum::<f64>();
-        let total = edc(0.0);
+        // The Schroeder integral sum(exp(-r t) / r) and its slope -sum(exp(-r t)).
+        let edc = |t: f64| {
+            rates.iter().fold((0.0, 0.0), |(e, de), r| {
+                let x = (-r * t).exp();
+                (e + x / r, de - x)
+            })
+        };
+        let total = edc(0.0).0;
+        // Newton's method on ln edc(t) = ln target: ln edc is convex and
+        // falling, so from t = 0 every step stays left of the root and the
+        // iteration climbs to it monotonically.
         let time_at = |db: f64| {
-            let target = total * 10f64.powf(db / 10.0);
-            let (mut lo, mut hi) = (0.0f64, 1.0);
-            while edc(hi) > target && hi < 1e6 {
-                hi *= 2.0;
-            }
-            for _ in 0..60 {
-                let mid = 0.5 * (lo + hi);
-                if edc(mid) > target {
-                    lo = mid;
-                } else {
-                    hi = mid;
+            let log_target = (total * 10f64.powf(db / 10.0)).ln();
+            let mut t = 0.0f64;
+            for _ in 0..200 {
+                let (e, de) = edc(t);
+                let step = (e.ln() - log_target) * e / -de;
+                t += step;
+                if step.is_nan() || step <= 1e-13 * t {
+                    break;
                 }
             }
-            0.5 * (lo + hi)
+            t
         };
         3.0 * (time_at(-25.0) - time_at(-5.0))
     }
@@ -246,6 +255,44 @@ mod tests {
             (eyring - 0.8).abs() < 0.05,
             "Eyring {eyring} for alpha {alpha}"
         );
+    }
+
+    /// The reverberation time found by Newton's method equals a plain
+    /// bisection on the Schroeder integral, for rooms from dead to live.
+    #[test]
+    fn rt60_matches_bisection() {
+        for (size, alpha) in [
+            ([3.0, 3.0, 2.5], [0.9, 0.8, 0.7, 0.9, 0.6, 0.95]),
+            ([6.0, 4.0, 3.0], [0.2, 0.1, 0.3, 0.2, 0.05, 0.4]),
+            ([10.0, 8.0, 4.0], [0.01, 0.02, 0.01, 0.03, 0.01, 0.02]),
+        ] {
+            let room = Room {
+                size,
+                absorption: alpha,
+            };
+            let rates = room.decay_rates();
+            let edc = |t: f64| rates.iter().map(|r| (-r * t).exp() / r).sum::<f64>();
+            let total = edc(0.0);
+            let time_at = |db: f64| {
+                let target = total * 10f64.powf(db / 10.0);
+                let (mut lo, mut hi) = (0.0f64, 100.0);
+                for _ in 0..100 {
+                    let mid = 0.5 * (lo + hi);
+                    if edc(mid) > target {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                0.5 * (lo + hi)
+            };
+            let expected = 3.0 * (time_at(-25.0) - time_at(-5.0));
+            let got = room.rt60();
+            assert!(
+                (got - expected).abs() < 1e-9 * expected,
+                "{got} vs {expected}"
+            );
+        }
     }
 
     /// The first-order images are the six mirror images at the expected distances.

@@ -76,6 +76,8 @@ pub struct Strides {
 
 /// `out[rows, m] += x[rows, k] * w[k, m]`, rows `ld` apart.
 type GemmFn = fn(&mut [f32], &[f32], &[f32], (usize, usize, usize), Strides);
+/// `out[rows, m] = bias[m] + x[rows, k] * w[k, m]`, rows `ld` apart.
+type GemmBiasFn = fn(&mut [f32], &[f32], &[f32], &[f32], (usize, usize, usize), Strides);
 /// `out[k, m] += x[rows, k]^T * g[rows, m]`, rows `ld` apart.
 type GemmTnFn = fn(&mut [f32], &[f32], &[f32], (usize, usize, usize), Strides);
 /// LSTM cell on gates [4H] (i, f, g, o) and cell state c [H]; writes h [H].
@@ -95,6 +97,7 @@ pub struct Kernels {
     /// The variant.
     pub path: KernelPath,
     gemm: GemmFn,
+    gemm_bias: GemmBiasFn,
     gemm_tn: GemmTnFn,
     cell: CellFn,
     cell_train: CellTrainFn,
@@ -115,6 +118,7 @@ macro_rules! table {
         Self {
             path: $path,
             gemm: $m::gemm,
+            gemm_bias: $m::gemm_bias,
             gemm_tn: $m::gemm_tn,
             cell: $m::cell,
             cell_train: $m::cell_train,
@@ -172,6 +176,27 @@ impl Kernels {
         assert!(out.len() >= (rows - 1) * ld.out + m);
         assert!(x.len() >= (rows - 1) * ld.x + k && w.len() >= (k - 1) * ld.w + m);
         (self.gemm)(out, x, w, (rows, k, m), ld)
+    }
+
+    /// `out[rows, m] = bias[m] + x[rows, k] * w[k, m]` with rows `ld` apart:
+    /// overwrites `out` (a layer's forward product with its bias, in one pass).
+    #[inline]
+    pub fn gemm_bias_strided(
+        &self,
+        out: &mut [f32],
+        x: &[f32],
+        w: &[f32],
+        bias: &[f32],
+        (rows, k, m): (usize, usize, usize),
+        ld: Strides,
+    ) {
+        if rows == 0 || m == 0 {
+            return;
+        }
+        assert!(ld.out >= m && bias.len() >= m);
+        assert!(out.len() >= (rows - 1) * ld.out + m);
+        assert!(k > 0 && x.len() >= (rows - 1) * ld.x + k && w.len() >= (k - 1) * ld.w + m);
+        (self.gemm_bias)(out, x, w, bias, (rows, k, m), ld)
     }
 
     /// `out[k, m] += x[rows, k]^T * g[rows, m]` (weight gradients), rows `ld` apart
@@ -270,123 +295,195 @@ mod body {
     }
 
     /// `R` rows by `T` columns starting at (`r0`, `c0`), accumulated in registers over all of k.
+    ///
+    /// # Safety
+    /// Every row `r0..r0 + R` and column `c0..c0 + T` must lie inside `out`,
+    /// `x` and `w` at their strides (`Kernels::gemm_strided` checks the whole product).
     #[inline(always)]
-    fn tile<const FMA: bool, const T: usize, const R: usize>(
+    unsafe fn tile<const FMA: bool, const T: usize, const R: usize>(
         out: &mut [f32],
-        x: &[f32],
-        w: &[f32],
+        (x, w, bias): (&[f32], &[f32], Option<&[f32]>),
         (r0, c0, k): (usize, usize, usize),
         ld: Strides,
     ) {
+        let (op, xp, wp) = (out.as_mut_ptr(), x.as_ptr(), w.as_ptr());
         let mut acc = [[0f32; T]; R];
-        for (r, a) in acc.iter_mut().enumerate() {
-            let o = (r0 + r) * ld.out + c0;
-            a.copy_from_slice(&out[o..o + T]);
+        let mut xr = [xp; R];
+        for (r, (a, xrow)) in acc.iter_mut().zip(xr.iter_mut()).enumerate() {
+            // Start from the bias (overwriting out) or from out (accumulating).
+            let o = match bias {
+                Some(b) => b.as_ptr().add(c0),
+                None => op.add((r0 + r) * ld.out + c0),
+            };
+            for (t, v) in a.iter_mut().enumerate() {
+                *v = *o.add(t);
+            }
+            *xrow = xp.add((r0 + r) * ld.x);
         }
         for j in 0..k {
-            let wr: &[f32; T] = w[j * ld.w + c0..j * ld.w + c0 + T]
-                .try_into()
-                .expect("tile inside the matrix");
-            for (r, a) in acc.iter_mut().enumerate() {
-                let xv = x[(r0 + r) * ld.x + j];
+            let wr = wp.add(j * ld.w + c0);
+            let mut wv = [0f32; T];
+            for (t, v) in wv.iter_mut().enumerate() {
+                *v = *wr.add(t);
+            }
+            for (a, xrow) in acc.iter_mut().zip(&xr) {
+                let xv = *xrow.add(j);
                 for t in 0..T {
-                    a[t] = madd::<FMA>(a[t], xv, wr[t]);
+                    a[t] = madd::<FMA>(a[t], xv, wv[t]);
                 }
             }
         }
         for (r, a) in acc.iter().enumerate() {
-            let o = (r0 + r) * ld.out + c0;
-            out[o..o + T].copy_from_slice(a);
+            let o = op.add((r0 + r) * ld.out + c0);
+            for (t, v) in a.iter().enumerate() {
+                *o.add(t) = *v;
+            }
         }
     }
 
     /// All columns of `R` rows from `r0`: wide tiles, then narrower ones, then single columns.
+    ///
+    /// # Safety
+    /// As [`tile`], for rows `r0..r0 + R` and all `m` columns.
     #[inline(always)]
-    fn rows<const FMA: bool, const T: usize, const R: usize>(
+    unsafe fn rows<const FMA: bool, const T: usize, const R: usize>(
         out: &mut [f32],
-        x: &[f32],
-        w: &[f32],
+        operands: (&[f32], &[f32], Option<&[f32]>),
         (r0, k, m): (usize, usize, usize),
         ld: Strides,
     ) {
         let mut c0 = 0;
         while c0 + T <= m {
-            tile::<FMA, T, R>(out, x, w, (r0, c0, k), ld);
+            tile::<FMA, T, R>(out, operands, (r0, c0, k), ld);
             c0 += T;
         }
         while c0 + 16 <= m {
-            tile::<FMA, 16, R>(out, x, w, (r0, c0, k), ld);
+            tile::<FMA, 16, R>(out, operands, (r0, c0, k), ld);
             c0 += 16;
         }
         while c0 + 4 <= m {
-            tile::<FMA, 4, R>(out, x, w, (r0, c0, k), ld);
+            tile::<FMA, 4, R>(out, operands, (r0, c0, k), ld);
             c0 += 4;
         }
         while c0 < m {
-            tile::<FMA, 1, R>(out, x, w, (r0, c0, k), ld);
+            tile::<FMA, 1, R>(out, operands, (r0, c0, k), ld);
             c0 += 1;
         }
     }
 
+    /// # Safety
+    /// `out`, `x` and `w` must hold the whole product at their strides
+    /// (`Kernels::gemm_strided` checks it).
     #[inline(always)]
-    pub fn gemm<const FMA: bool, const T: usize>(
+    pub unsafe fn gemm<const FMA: bool, const T: usize>(
         out: &mut [f32],
         x: &[f32],
         w: &[f32],
+        dims: (usize, usize, usize),
+        ld: Strides,
+    ) {
+        product::<FMA, T>(out, (x, w, None), dims, ld)
+    }
+
+    /// # Safety
+    /// As [`gemm`], and `bias` holds `m` values (`Kernels::gemm_bias_strided` checks it).
+    #[inline(always)]
+    pub unsafe fn gemm_bias<const FMA: bool, const T: usize>(
+        out: &mut [f32],
+        x: &[f32],
+        w: &[f32],
+        bias: &[f32],
+        dims: (usize, usize, usize),
+        ld: Strides,
+    ) {
+        product::<FMA, T>(out, (x, w, Some(bias)), dims, ld)
+    }
+
+    /// The product over all rows, accumulating into `out` or starting from `bias`.
+    ///
+    /// # Safety
+    /// As [`gemm_bias`].
+    #[inline(always)]
+    unsafe fn product<const FMA: bool, const T: usize>(
+        out: &mut [f32],
+        operands: (&[f32], &[f32], Option<&[f32]>),
         (rows_n, k, m): (usize, usize, usize),
         ld: Strides,
     ) {
-        // About twelve accumulators a tile: three rows of wide tiles, or six
-        // rows when the output is narrower than one wide tile.
+        // About twelve accumulators a tile: three rows of wide tiles (four
+        // with AVX-512's 32 registers), six rows when the output is narrower
+        // than one wide tile, twelve when it fits in a quarter of one (one
+        // vector register a row).
         let mut r = 0;
-        if m < T {
+        if m <= T / 4 {
+            while r + 12 <= rows_n {
+                rows::<FMA, T, 12>(out, operands, (r, k, m), ld);
+                r += 12;
+            }
+        } else if m < T {
             while r + 6 <= rows_n {
-                rows::<FMA, T, 6>(out, x, w, (r, k, m), ld);
+                rows::<FMA, T, 6>(out, operands, (r, k, m), ld);
                 r += 6;
+            }
+        } else if T >= 64 {
+            // 32 vector registers (AVX-512): four rows of four.
+            while r + 4 <= rows_n {
+                rows::<FMA, T, 4>(out, operands, (r, k, m), ld);
+                r += 4;
             }
         } else {
             while r + 3 <= rows_n {
-                rows::<FMA, T, 3>(out, x, w, (r, k, m), ld);
+                rows::<FMA, T, 3>(out, operands, (r, k, m), ld);
                 r += 3;
             }
         }
         while r < rows_n {
-            rows::<FMA, T, 1>(out, x, w, (r, k, m), ld);
+            rows::<FMA, T, 1>(out, operands, (r, k, m), ld);
             r += 1;
         }
     }
 
     /// Output rows `j0..j0 + J` by columns `c0..c0 + T` of `x^T g`, accumulated over every row of x and g.
+    ///
+    /// # Safety
+    /// Rows `0..rows` of `x` (columns `j0..j0 + J`) and `g` (columns
+    /// `c0..c0 + T`) and the output tile must lie inside the slices.
     #[inline(always)]
-    fn tile_tn<const FMA: bool, const T: usize, const J: usize>(
+    unsafe fn tile_tn<const FMA: bool, const T: usize, const J: usize>(
         out: &mut [f32],
         x: &[f32],
         g: &[f32],
         (j0, c0, rows): (usize, usize, usize),
         ld: Strides,
     ) {
+        let (op, xp, gp) = (out.as_mut_ptr(), x.as_ptr(), g.as_ptr());
         let mut acc = [[0f32; T]; J];
         for r in 0..rows {
-            let gr: &[f32; T] = g[r * ld.w + c0..r * ld.w + c0 + T]
-                .try_into()
-                .expect("tile inside the matrix");
+            let gr = gp.add(r * ld.w + c0);
+            let mut gv = [0f32; T];
+            for (t, v) in gv.iter_mut().enumerate() {
+                *v = *gr.add(t);
+            }
+            let xr = xp.add(r * ld.x + j0);
             for (jj, a) in acc.iter_mut().enumerate() {
-                let xv = x[r * ld.x + j0 + jj];
+                let xv = *xr.add(jj);
                 for t in 0..T {
-                    a[t] = madd::<FMA>(a[t], xv, gr[t]);
+                    a[t] = madd::<FMA>(a[t], xv, gv[t]);
                 }
             }
         }
         for (jj, a) in acc.iter().enumerate() {
-            let o = (j0 + jj) * ld.out + c0;
-            for (ov, av) in out[o..o + T].iter_mut().zip(a) {
-                *ov += av;
+            let o = op.add((j0 + jj) * ld.out + c0);
+            for (t, v) in a.iter().enumerate() {
+                *o.add(t) += *v;
             }
         }
     }
 
+    /// # Safety
+    /// As [`tile_tn`], for output rows `j0..j0 + J` and all `m` columns.
     #[inline(always)]
-    fn cols_tn<const FMA: bool, const T: usize, const J: usize>(
+    unsafe fn cols_tn<const FMA: bool, const T: usize, const J: usize>(
         out: &mut [f32],
         x: &[f32],
         g: &[f32],
@@ -412,8 +509,12 @@ mod body {
         }
     }
 
+    /// `out[k, m] += x[rows, k]^T g[rows, m]` over row blocks, without the transposition trick.
+    ///
+    /// # Safety
+    /// As [`gemm_tn`].
     #[inline(always)]
-    pub fn gemm_tn<const FMA: bool, const T: usize>(
+    unsafe fn gemm_tn_direct<const FMA: bool, const T: usize>(
         out: &mut [f32],
         x: &[f32],
         g: &[f32],
@@ -432,6 +533,11 @@ mod body {
                     cols_tn::<FMA, T, 6>(out, xb, gb, (j, n, m), ld);
                     j += 6;
                 }
+            } else if T >= 64 {
+                while j + 4 <= k {
+                    cols_tn::<FMA, T, 4>(out, xb, gb, (j, n, m), ld);
+                    j += 4;
+                }
             } else {
                 while j + 3 <= k {
                     cols_tn::<FMA, T, 3>(out, xb, gb, (j, n, m), ld);
@@ -444,6 +550,43 @@ mod body {
             }
             r0 += n;
         }
+    }
+
+    /// Largest `k * m` that [`gemm_tn`] transposes through its stack buffer.
+    const TN_SCRATCH: usize = 4096;
+
+    /// # Safety
+    /// `out`, `x` and `g` must hold the whole product at their strides
+    /// (`Kernels::gemm_tn` checks it).
+    #[inline(always)]
+    pub unsafe fn gemm_tn<const FMA: bool, const T: usize>(
+        out: &mut [f32],
+        x: &[f32],
+        g: &[f32],
+        (rows, k, m): (usize, usize, usize),
+        ld: Strides,
+    ) {
+        // A narrow output (m under one wide tile) with many rows k, such as
+        // an LSTM's [4H, in] weight gradient, runs as its transpose
+        // `g^T x` [m, k] into a stack buffer: wide tiles over k, few
+        // passes over the operands.
+        if m < T && k >= T && k * m <= TN_SCRATCH {
+            let mut scratch = [0f32; TN_SCRATCH];
+            let ldt = Strides {
+                out: k,
+                x: ld.w,
+                w: ld.x,
+            };
+            gemm_tn_direct::<FMA, T>(&mut scratch, g, x, (rows, m, k), ldt);
+            for j in 0..k {
+                let o = out.as_mut_ptr().add(j * ld.out);
+                for c in 0..m {
+                    *o.add(c) += scratch[c * k + j];
+                }
+            }
+            return;
+        }
+        gemm_tn_direct::<FMA, T>(out, x, g, (rows, k, m), ld);
     }
 
     #[inline(always)]
@@ -592,10 +735,15 @@ macro_rules! variant {
         mod $name {
             use super::{body, Strides};
 
+            // SAFETY (the products): `Kernels::gemm_strided`,
+            // `Kernels::gemm_bias_strided` and `Kernels::gemm_tn` checked
+            // that the slices hold the whole product.
             wrap!([$(#[$attr])*] gemm(out: &mut [f32], x: &[f32], w: &[f32], dims: (usize, usize, usize), ld: Strides)
-                = body::gemm::<$fma, $tile>(out, x, w, dims, ld));
+                = unsafe { body::gemm::<$fma, $tile>(out, x, w, dims, ld) });
+            wrap!([$(#[$attr])*] gemm_bias(out: &mut [f32], x: &[f32], w: &[f32], bias: &[f32], dims: (usize, usize, usize), ld: Strides)
+                = unsafe { body::gemm_bias::<$fma, $tile>(out, x, w, bias, dims, ld) });
             wrap!([$(#[$attr])*] gemm_tn(out: &mut [f32], x: &[f32], g: &[f32], dims: (usize, usize, usize), ld: Strides)
-                = body::gemm_tn::<$fma, $tile>(out, x, g, dims, ld));
+                = unsafe { body::gemm_tn::<$fma, $tile>(out, x, g, dims, ld) });
             wrap!([$(#[$attr])*] cell(gates: &[f32], c: &mut [f32], h: &mut [f32]) = body::cell(gates, c, h));
             wrap!([$(#[$attr])*] cell_train(gates: &mut [f32], c_prev: &[f32], c: &mut [f32], h: &mut [f32], dims: (usize, usize, usize))
                 = body::cell_train(gates, c_prev, c, h, dims));
@@ -635,7 +783,16 @@ mod tests {
         assert!(Kernels::new(KernelPath::Portable).is_some());
         for path in paths.into_iter().filter(|p| p.supported()) {
             let k = Kernels::new(path).unwrap();
-            for (rows, kk, m) in [(97, 16, 64), (3, 5, 37), (1, 64, 256), (2, 8, 4)] {
+            let shapes = [
+                (97, 16, 64),
+                (3, 5, 37),
+                (1, 64, 256),
+                (2, 8, 4),
+                (97, 64, 16),
+                (50, 16, 16),
+                (13, 32, 8),
+            ];
+            for (rows, kk, m) in shapes {
                 let x: Vec<f32> = (0..rows * kk)
                     .map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0)
                     .collect();
@@ -652,6 +809,20 @@ mod tests {
                         path.name()
                     );
                 }
+                let bias: Vec<f32> = (0..m).map(|c| c as f32 * 0.25 - 1.0).collect();
+                let ld = Strides {
+                    out: m,
+                    x: kk,
+                    w: m,
+                };
+                k.gemm_bias_strided(&mut out, &x, &w, &bias, (rows, kk, m), ld);
+                for (i, (o, r)) in out.iter().zip(&want).enumerate() {
+                    assert!(
+                        (*o as f64 - (r + bias[i % m] as f64)).abs() < 1e-4,
+                        "{} gemm_bias {rows}x{kk}x{m}",
+                        path.name()
+                    );
+                }
                 let d = k.dot(&x[..kk], &w[..kk]);
                 let dr: f64 = x[..kk]
                     .iter()
@@ -659,6 +830,39 @@ mod tests {
                     .map(|(a, b)| *a as f64 * *b as f64)
                     .sum();
                 assert!((d as f64 - dr).abs() < 1e-4);
+            }
+            // Weight-gradient products, direct and through the transposed
+            // stack buffer (narrow outputs with many rows), with row strides.
+            for (rows, kk, m) in [(300, 64, 16), (300, 16, 64), (70, 5, 37), (300, 128, 32)] {
+                let (ldx, ldg, ldo) = (kk + 3, m + 5, m + 2);
+                let x: Vec<f32> = (0..rows * ldx)
+                    .map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0)
+                    .collect();
+                let g: Vec<f32> = (0..rows * ldg)
+                    .map(|i| ((i * 53 % 89) as f32 - 44.0) / 44.0)
+                    .collect();
+                let mut out = vec![0.5f32; kk * ldo];
+                let ld = Strides {
+                    out: ldo,
+                    x: ldx,
+                    w: ldg,
+                };
+                k.gemm_tn(&mut out, &x, &g, (rows, kk, m), ld);
+                for j in 0..kk {
+                    for c in 0..m {
+                        let want: f64 = (0..rows)
+                            .map(|r| x[r * ldx + j] as f64 * g[r * ldg + c] as f64)
+                            .sum();
+                        let got = out[j * ldo + c] as f64;
+                        assert!(
+                            (got - (want + 0.5)).abs() < 1e-3,
+                            "{} gemm_tn {rows}x{kk}x{m} at ({j}, {c}): {got} vs {want}",
+                            path.name()
+                        );
+                    }
+                    // Padding between output rows is untouched.
+                    assert!(out[j * ldo + m..(j + 1) * ldo].iter().all(|&v| v == 0.5));
+                }
             }
             let gates: Vec<f32> = (0..32).map(|i| (i as f32 - 16.0) / 4.0).collect();
             let (mut c, mut h) = (vec![0.3f32; 8], vec![0f32; 8]);

@@ -110,8 +110,19 @@ impl Linear {
         out: &mut [f32],
         ldo: usize,
     ) {
-        fill_rows(out, &p[self.b.clone()], rows, ldo);
-        self.accumulate(k, d, x, ldx, rows, out, ldo);
+        let ld = Strides {
+            out: ldo,
+            x: ldx,
+            w: self.outputs,
+        };
+        k.gemm_bias_strided(
+            out,
+            x,
+            &d[self.wt.clone()],
+            &p[self.b.clone()],
+            (rows, self.inputs, self.outputs),
+            ld,
+        );
     }
 
     /// `out[rows, out] += x[rows, in] W^T` (no bias).

@@ -147,19 +147,16 @@ impl LstmDir {
         let (hh, g) = (self.hidden, 4 * self.hidden);
         let total = seq.steps * seq.rows;
         let gates = &mut saved.gates[..total * g];
-        let bias = &d[self.bias.clone()];
-        for row in gates.chunks_exact_mut(g) {
-            row.copy_from_slice(bias);
-        }
         let ld_in = Strides {
             out: g,
             x: self.inputs,
             w: g,
         };
-        k.gemm_strided(
+        k.gemm_bias_strided(
             gates,
             x,
             &d[self.wih_t.clone()],
+            &d[self.bias.clone()],
             (total, self.inputs, g),
             ld_in,
         );
@@ -219,13 +216,24 @@ impl LstmDir {
         let (hh, g4) = (self.hidden, 4 * self.hidden);
         let total = seq.steps * seq.rows;
         let whh = &p[self.whh.clone()];
+        // Adds the gradient of the hidden states of step `s` (rows r0..r0 + n) into `rec`.
+        let gather = |rec: &mut [f32], s: usize, r0: usize, n: usize| {
+            let row = s * seq.rows + r0;
+            for j in 0..n {
+                let hoff = (row + j) * h_at.ld + h_at.offset;
+                rec[j * hh..(j + 1) * hh].copy_from_slice(&dh[hoff..hoff + hh]);
+            }
+        };
         let mut r0 = 0;
         while r0 < seq.rows {
             let n = ROW_BLOCK.min(seq.rows - r0);
+            // `rec` holds the gradient of h at the step being processed: its
+            // own output gradient plus what the step after it sent back.
             let rec = &mut scratch.dh[..n * hh];
             let dc = &mut scratch.dc[..n * hh];
-            rec.fill(0.0);
             dc.fill(0.0);
+            let last = if seq.reverse { 0 } else { seq.steps - 1 };
+            gather(rec, last, r0, n);
             for i in (0..seq.steps).rev() {
                 let s = if seq.reverse { seq.steps - 1 - i } else { i };
                 // The step before s in the recurrence (None for the first).
@@ -235,15 +243,6 @@ impl LstmDir {
                     s.checked_sub(1)
                 };
                 let row = s * seq.rows + r0;
-                for j in 0..n {
-                    let hoff = (row + j) * h_at.ld + h_at.offset;
-                    for (a, b) in rec[j * hh..(j + 1) * hh]
-                        .iter_mut()
-                        .zip(&dh[hoff..hoff + hh])
-                    {
-                        *a += b;
-                    }
-                }
                 let cp: &[f32] = match before {
                     Some(b) => {
                         let prow = b * seq.rows + r0;
@@ -258,8 +257,8 @@ impl LstmDir {
                     (&mut dgates[row * g4..(row + n) * g4], dc),
                     (n, hh),
                 );
-                rec.fill(0.0);
-                if before.is_some() {
+                if let Some(b) = before {
+                    gather(rec, b, r0, n);
                     let ld = Strides {
                         out: hh,
                         x: g4,
@@ -302,8 +301,16 @@ impl LstmDir {
             (span, g4, hh),
             ld,
         );
-        add_column_sums(&mut grads[self.bih.clone()], dg, total, g4);
-        add_column_sums(&mut grads[self.bhh.clone()], dg, total, g4);
+        // Both biases get the same gradient: sum the gate gradients once.
+        let sums = &mut scratch.dc[..g4];
+        sums.fill(0.0);
+        add_column_sums(sums, dg, total, g4);
+        for (b, v) in grads[self.bih.clone()].iter_mut().zip(sums.iter()) {
+            *b += v;
+        }
+        for (b, v) in grads[self.bhh.clone()].iter_mut().zip(sums.iter()) {
+            *b += v;
+        }
         let ld = Strides {
             out: self.inputs,
             x: g4,
