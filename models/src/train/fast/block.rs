@@ -80,7 +80,6 @@ pub struct BlockScratch {
     dy: Vec<f32>,
     dtmp: Vec<f32>,
     dh: Vec<f32>,
-    dgates: Vec<f32>,
     lstm: LstmScratch,
     attn: Option<AttnScratch>,
 }
@@ -94,8 +93,7 @@ impl BlockScratch {
             dy: z(rows * d),
             dtmp: z(rows * d),
             dh: z(rows * 2 * h),
-            dgates: z(rows * 4 * h),
-            lstm: LstmScratch::new(h),
+            lstm: LstmScratch::new(d, h),
             attn: None,
         }
     }
@@ -322,7 +320,6 @@ impl FastBlock {
                     &acts.inter_c[cs..cs + per * h],
                 ),
                 (&acts.inter_h[cs..cs + per * h], &dh[cs..cs + per * h], at),
-                &mut s.dgates[gs..gs + per * 4 * h],
                 &mut dy[xs..xs + per * dd],
                 (&mut *g, &mut s.lstm),
             );
@@ -361,7 +358,6 @@ impl FastBlock {
                 (&acts.ln1_y, seq),
                 (&acts.intra_gates[dir], &acts.intra_c[dir]),
                 (&acts.intra_h, dh, at),
-                &mut s.dgates,
                 dy,
                 (&mut *g, &mut s.lstm),
             );

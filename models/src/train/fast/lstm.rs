@@ -44,19 +44,39 @@ pub struct Saved<'a> {
     pub c: &'a mut [f32],
 }
 
-/// Per-thread scratch of the backward recurrence.
+/// Per-thread scratch of the backward recurrence: one row block's state
+/// gradients and gate gradients, and the transposed weight gradients
+/// accumulated block by block.
 #[derive(Debug, Clone)]
 pub struct LstmScratch {
     dh: Vec<f32>,
     dc: Vec<f32>,
+    dgates: Vec<f32>,
+    dwih_t: Vec<f32>,
+    dwhh_t: Vec<f32>,
+    dbias: Vec<f32>,
 }
 
 impl LstmScratch {
-    /// Scratch for hidden size `hidden`.
-    pub fn new(hidden: usize) -> Self {
+    /// Scratch for input width up to `inputs` and hidden size `hidden`.
+    pub fn new(inputs: usize, hidden: usize) -> Self {
+        let g = 4 * hidden;
         Self {
             dh: vec![0.0; ROW_BLOCK * hidden],
             dc: vec![0.0; ROW_BLOCK * hidden],
+            dgates: vec![0.0; ROW_BLOCK * g],
+            dwih_t: vec![0.0; inputs * g],
+            dwhh_t: vec![0.0; hidden * g],
+            dbias: vec![0.0; g],
+        }
+    }
+}
+
+/// `dst[j, c] += src[c, j]`: adds `src` [cols, rows] transposed into `dst` [rows, cols].
+fn add_transposed(dst: &mut [f32], src: &[f32], (rows, cols): (usize, usize)) {
+    for (j, row) in dst.chunks_exact_mut(cols).take(rows).enumerate() {
+        for (c, v) in row.iter_mut().enumerate() {
+            *v += src[c * rows + j];
         }
     }
 }
@@ -198,9 +218,10 @@ impl LstmDir {
     }
 
     /// Backward through time. `dh` holds the gradient of every hidden state
-    /// (laid out like `h`); writes the pre-activation gate gradients into
-    /// `dgates` [steps * rows, 4H], adds the input gradient into `dx`
-    /// [steps * rows, in] and the weight gradients into `g`.
+    /// (laid out like `h`); adds the input gradient into `dx`
+    /// [steps * rows, in] and the weight gradients into `g`. Each row
+    /// block's gate gradients at each step are used while they are in
+    /// cache (recurrence, input gradient, weight gradients) and never stored.
     #[allow(clippy::too_many_arguments)]
     pub fn backward(
         &self,
@@ -209,14 +230,25 @@ impl LstmDir {
         (x, seq): (&[f32], Sequences),
         (gates, c): (&[f32], &[f32]),
         (h, dh, h_at): (&[f32], &[f32], HiddenAt),
-        dgates: &mut [f32],
         dx: &mut [f32],
         (grads, scratch): (&mut [f32], &mut LstmScratch),
     ) {
-        let (hh, g4) = (self.hidden, 4 * self.hidden);
-        let total = seq.steps * seq.rows;
-        let whh = &p[self.whh.clone()];
-        // Adds the gradient of the hidden states of step `s` (rows r0..r0 + n) into `rec`.
+        let (hh, g4, inputs) = (self.hidden, 4 * self.hidden, self.inputs);
+        let (whh, wih) = (&p[self.whh.clone()], &p[self.wih.clone()]);
+        let LstmScratch {
+            dh: rec,
+            dc,
+            dgates,
+            dwih_t,
+            dwhh_t,
+            dbias,
+        } = scratch;
+        let (dwih_t, dwhh_t) = (&mut dwih_t[..inputs * g4], &mut dwhh_t[..hh * g4]);
+        dwih_t.fill(0.0);
+        dwhh_t.fill(0.0);
+        let dbias = &mut dbias[..g4];
+        dbias.fill(0.0);
+        // Copies the gradient of the hidden states of step `s` (rows r0..r0 + n) into `rec`.
         let gather = |rec: &mut [f32], s: usize, r0: usize, n: usize| {
             let row = s * seq.rows + r0;
             for j in 0..n {
@@ -229,8 +261,9 @@ impl LstmDir {
             let n = ROW_BLOCK.min(seq.rows - r0);
             // `rec` holds the gradient of h at the step being processed: its
             // own output gradient plus what the step after it sent back.
-            let rec = &mut scratch.dh[..n * hh];
-            let dc = &mut scratch.dc[..n * hh];
+            let rec = &mut rec[..n * hh];
+            let dc = &mut dc[..n * hh];
+            let dg = &mut dgates[..n * g4];
             dc.fill(0.0);
             let last = if seq.reverse { 0 } else { seq.steps - 1 };
             gather(rec, last, r0, n);
@@ -254,69 +287,53 @@ impl LstmDir {
                     &gates[row * g4..(row + n) * g4],
                     (cp, &c[row * hh..(row + n) * hh]),
                     rec,
-                    (&mut dgates[row * g4..(row + n) * g4], dc),
+                    (dg, dc),
                     (n, hh),
                 );
+                // dx += dgates W_ih; dW_ih^T += x^T dgates; the bias sums.
+                let ld = Strides {
+                    out: inputs,
+                    x: g4,
+                    w: inputs,
+                };
+                k.gemm_strided(&mut dx[row * inputs..], dg, wih, (n, g4, inputs), ld);
+                let ld = Strides {
+                    out: g4,
+                    x: inputs,
+                    w: g4,
+                };
+                k.gemm_tn(dwih_t, &x[row * inputs..], dg, (n, inputs, g4), ld);
+                add_column_sums(dbias, dg, n, g4);
                 if let Some(b) = before {
+                    // dW_hh^T += h(before)^T dgates; the gradient sent to the step before.
+                    let prow = b * seq.rows + r0;
+                    let ld = Strides {
+                        out: g4,
+                        x: h_at.ld,
+                        w: g4,
+                    };
+                    let hb = &h[prow * h_at.ld + h_at.offset..];
+                    k.gemm_tn(dwhh_t, hb, dg, (n, hh, g4), ld);
                     gather(rec, b, r0, n);
                     let ld = Strides {
                         out: hh,
                         x: g4,
                         w: hh,
                     };
-                    k.gemm_strided(rec, &dgates[row * g4..], whh, (n, g4, hh), ld);
+                    k.gemm_strided(rec, dg, whh, (n, g4, hh), ld);
                 }
             }
             r0 += n;
         }
-        let dg = &dgates[..total * g4];
-        // dW_ih += dgates^T x, dW_hh += dgates(step)^T h(step before), dx += dgates W_ih.
-        let ld = Strides {
-            out: self.inputs,
-            x: g4,
-            w: self.inputs,
-        };
-        k.gemm_tn(
-            &mut grads[self.wih.clone()],
-            dg,
-            x,
-            (total, g4, self.inputs),
-            ld,
-        );
-        let span = (seq.steps - 1) * seq.rows;
-        let (dg_from, h_from) = if seq.reverse {
-            (0, seq.rows)
-        } else {
-            (seq.rows, 0)
-        };
-        let ld = Strides {
-            out: hh,
-            x: g4,
-            w: h_at.ld,
-        };
-        k.gemm_tn(
-            &mut grads[self.whh.clone()],
-            &dg[dg_from * g4..],
-            &h[h_from * h_at.ld + h_at.offset..],
-            (span, g4, hh),
-            ld,
-        );
-        // Both biases get the same gradient: sum the gate gradients once.
-        let sums = &mut scratch.dc[..g4];
-        sums.fill(0.0);
-        add_column_sums(sums, dg, total, g4);
-        for (b, v) in grads[self.bih.clone()].iter_mut().zip(sums.iter()) {
+        add_transposed(&mut grads[self.wih.clone()], dwih_t, (g4, inputs));
+        add_transposed(&mut grads[self.whh.clone()], dwhh_t, (g4, hh));
+        // Both biases get the same gradient.
+        for (b, v) in grads[self.bih.clone()].iter_mut().zip(dbias.iter()) {
             *b += v;
         }
-        for (b, v) in grads[self.bhh.clone()].iter_mut().zip(sums.iter()) {
+        for (b, v) in grads[self.bhh.clone()].iter_mut().zip(dbias.iter()) {
             *b += v;
         }
-        let ld = Strides {
-            out: self.inputs,
-            x: g4,
-            w: self.inputs,
-        };
-        k.gemm_strided(dx, dg, &p[self.wih.clone()], (total, g4, self.inputs), ld);
     }
 }
 
