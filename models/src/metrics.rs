@@ -124,16 +124,25 @@ impl Objective {
 /// averaged over sources and channels). Returns the loss and, per example,
 /// whether the swapped assignment was chosen.
 pub fn pit_si_sdr_loss(estimate: &Tensor, target: &Tensor) -> Result<(Tensor, Vec<bool>)> {
-    pit_loss(Objective::SiSdr, estimate, target)
+    pit_loss(Objective::SiSdr, estimate, target, &[])
 }
 
-/// [`pit_si_sdr_loss`] for any objective.
+/// [`pit_si_sdr_loss`] for any objective; the examples marked in `fixed`
+/// (empty: none) keep the targets' order instead of the better assignment.
 pub fn pit_loss(
     objective: Objective,
     estimate: &Tensor,
     target: &Tensor,
+    fixed: &[bool],
 ) -> Result<(Tensor, Vec<bool>)> {
     let b = estimate.dim(0)?;
+    if !fixed.is_empty() && fixed.len() != b {
+        return Err(Error::Input(format!(
+            "{} fixed-order flags for a batch of {b}",
+            fixed.len()
+        )));
+    }
+    let is_fixed = |i: usize| fixed.get(i).copied().unwrap_or(false);
     if estimate.dim(1)? != 2 || target.dim(1)? != 2 {
         return Err(Error::Input(
             "the permutation-invariant loss needs two sources on axis 1".into(),
@@ -149,8 +158,15 @@ pub fn pit_loss(
         .to_vec1::<f32>()?
         .iter()
         .zip(swapped.to_vec1::<f32>()?)
-        .map(|(s, w)| w > *s)
+        .enumerate()
+        .map(|(i, (s, w))| !is_fixed(i) && w > *s)
         .collect();
-    let best = Tensor::stack(&[&straight, &swapped], 1)?.max(1)?;
+    let choice: Vec<f32> = choose_swap
+        .iter()
+        .map(|&w| f32::from(u8::from(w)))
+        .collect();
+    let choice = Tensor::from_vec(choice, b, estimate.device())?;
+    // straight + choice * (swapped - straight): the chosen assignment's score.
+    let best = (&straight + (&swapped - &straight)?.mul(&choice)?)?;
     Ok((best.mean_all()?.neg()?, choose_swap))
 }

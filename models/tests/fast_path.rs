@@ -40,8 +40,17 @@ fn candle_gradients(
     mix: &Tensor,
     tgt: &Tensor,
 ) -> (f64, HashMap<String, Tensor>) {
+    candle_gradients_ordered(trainer, (mix, tgt), &[])
+}
+
+/// [`candle_gradients`] with the examples marked in `fixed` scored in the targets' order.
+fn candle_gradients_ordered(
+    trainer: &Trainer,
+    (mix, tgt): (&Tensor, &Tensor),
+    fixed: &[bool],
+) -> (f64, HashMap<String, Tensor>) {
     let loss = trainer
-        .loss(&trainer.output(mix, None).unwrap(), tgt)
+        .loss_ordered(&trainer.output(mix, None).unwrap(), tgt, fixed)
         .unwrap();
     let grads = loss.backward().unwrap();
     let params = trainer.parameters();
@@ -61,12 +70,13 @@ fn candle_gradients(
 }
 
 /// (loss, gradient by name) from the fast path on `threads` threads, a
-/// pair's hints kept as `keep` [b, frames] says (all when None).
+/// pair's hints kept as `keep` [b, frames] says (all when None), the
+/// examples marked in `fixed` scored in the targets' order.
 fn fast_gradients(
     trainer: &Trainer,
     (mix, tgt): (&Tensor, &Tensor),
     threads: usize,
-    keep: Option<&[f32]>,
+    (keep, fixed): (Option<&[f32]>, &[bool]),
 ) -> (f64, HashMap<String, Tensor>) {
     let (b, _, n) = mix.dims3().unwrap();
     let tensors = trainer.parameters();
@@ -80,7 +90,7 @@ fn fast_gradients(
     step.set_objective(trainer.settings.objective);
     let m = mix.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let t = tgt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-    let out = step.train(&m, &t, (b, keep));
+    let out = step.train(&m, &t, (b, keep, fixed));
     (out.loss, layout.unflatten(&step.grads).unwrap())
 }
 
@@ -143,7 +153,7 @@ fn check_config(
     let trainer = Trainer::new(config, settings).unwrap();
     let (mix, tgt) = batch(examples, sources, samples, 11);
     let (loss_c, grads_c) = candle_gradients(&trainer, &mix, &tgt);
-    let (loss_f, grads_f) = fast_gradients(&trainer, (&mix, &tgt), threads, None);
+    let (loss_f, grads_f) = fast_gradients(&trainer, (&mix, &tgt), threads, (None, &[]));
     let (worst, name) = worst_relative(&grads_f, &grads_c);
     println!(
         "{label} b{examples} n{samples} threads {threads}: loss {loss_f:.6} vs {loss_c:.6}, worst gradient {worst:.2e} ({name})"
@@ -156,6 +166,52 @@ fn check_config(
         worst < 1e-4,
         "gradient of {name} off by {worst:.2e} relative"
     );
+}
+
+/// Location-based order: examples marked fixed are scored in the targets'
+/// order on both backends (gradients equal), and with every example fixed
+/// the loss is the plain objective without any permutation search.
+#[test]
+fn fixed_order_gradients_match_candle() {
+    let trainer = Trainer::new(
+        WeightsConfig::Single(ModelConfig::tiny(2)),
+        TrainSettings {
+            seed: 5,
+            ..TrainSettings::default()
+        },
+    )
+    .unwrap();
+    let (mix, tgt) = batch(3, 2, 128 * 16 + 5, 13);
+    let fixed = [true, false, true];
+    let (loss_c, grads_c) = candle_gradients_ordered(&trainer, (&mix, &tgt), &fixed);
+    let (loss_f, grads_f) = fast_gradients(&trainer, (&mix, &tgt), 2, (None, &fixed));
+    let (worst, name) = worst_relative(&grads_f, &grads_c);
+    println!("fixed order: loss {loss_f:.6} vs {loss_c:.6}, worst gradient {worst:.2e} ({name})");
+    assert!((loss_f - loss_c).abs() < 1e-5 * loss_c.abs().max(1.0));
+    assert!(
+        worst < 1e-4,
+        "gradient of {name} off by {worst:.2e} relative"
+    );
+
+    let estimate = trainer.output(&mix, None).unwrap();
+    let all_fixed = trainer
+        .loss_ordered(&estimate, &tgt, &[true; 3])
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    let plain = Objective::SiSdr
+        .neg_loss(&estimate, &tgt)
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    let pit = trainer
+        .loss(&estimate, &tgt)
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    println!("all fixed {all_fixed:.6}, plain {plain:.6}, permutation-invariant {pit:.6}");
+    assert!((all_fixed - plain).abs() < 1e-5 * plain.abs().max(1.0));
+    assert!(pit <= all_fixed + 1e-6);
 }
 
 #[test]
@@ -214,7 +270,7 @@ fn joint_gradients_with_hint_dropout_match_candle() {
         .iter()
         .map(|(name, t)| (name.clone(), grads.get(t).expect("a gradient").clone()))
         .collect();
-    let (loss_f, fast) = fast_gradients(&trainer, (&mix, &tgt), 2, Some(&kept));
+    let (loss_f, fast) = fast_gradients(&trainer, (&mix, &tgt), 2, (Some(&kept), &[]));
     let (worst, name) = worst_relative(&fast, &reference);
     let loss_c = loss.to_scalar::<f32>().unwrap() as f64;
     println!(
@@ -280,8 +336,8 @@ fn two_threads_give_the_gradients_of_one() {
     let trainer =
         Trainer::new(WeightsConfig::Single(cfg.clone()), TrainSettings::default()).unwrap();
     let (mix, tgt) = batch(3, 2, 128 * 10, 5);
-    let one = fast_gradients(&trainer, (&mix, &tgt), 1, None);
-    let two = fast_gradients(&trainer, (&mix, &tgt), 2, None);
+    let one = fast_gradients(&trainer, (&mix, &tgt), 1, (None, &[]));
+    let two = fast_gradients(&trainer, (&mix, &tgt), 2, (None, &[]));
     assert!((one.0 - two.0).abs() < 1e-9);
     let (worst, name) = worst_relative(&two.1, &one.1);
     assert!(worst < 1e-5, "threads change {name} by {worst:.2e}");

@@ -3,6 +3,7 @@
 //! exact resume.
 
 mod log;
+mod order;
 
 use std::{
     path::{Path, PathBuf},
@@ -26,6 +27,7 @@ use kb_models::{
 use serde::{Deserialize, Serialize};
 
 use log::{Evaluation, RunLog};
+use order::{location_order, SourceOrder};
 
 /// An on/off switch of the command line.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +92,13 @@ pub struct Args {
     /// Causal input-level normalisation: `on` (the default for new runs) or `off`.
     #[arg(long)]
     level: Option<Switch>,
+    /// Separation: output order `pit` (permutation-invariant, the default) or
+    /// `location` (the talker further to the left first).
+    #[arg(long)]
+    order: Option<SourceOrder>,
+    /// Location-based order: talkers closer than this lateral angle (degrees) keep PIT.
+    #[arg(long)]
+    order_min_degrees: Option<f64>,
     /// Steps between validations.
     #[arg(long)]
     eval_every: Option<u64>,
@@ -151,6 +160,10 @@ pub struct RunFile {
     /// Causal input-level normalisation of every model (absent in run files from before it: off).
     #[serde(default)]
     pub level: Option<LevelConfig>,
+    /// Order of a separation model's outputs (absent in older run files: PIT).
+    pub order: SourceOrder,
+    /// Location-based order: lateral angle in degrees under which a pair keeps PIT.
+    pub order_min_degrees: f64,
     /// Steps between validations.
     pub eval_every: u64,
     /// Steps between checkpoints.
@@ -179,6 +192,8 @@ impl Default for RunFile {
             seconds: 2.0,
             target: Target::Early,
             level: Some(LevelConfig::speech()),
+            order: SourceOrder::Pit,
+            order_min_degrees: 15.0,
             eval_every: 500,
             checkpoint_every: 100,
             val_count: 64,
@@ -224,6 +239,8 @@ impl RunFile {
             steps,
             seconds,
             target,
+            order,
+            order_min_degrees,
             eval_every,
             checkpoint_every,
             val_count
@@ -296,25 +313,38 @@ impl RunFile {
     }
 }
 
-/// One training batch as flat samples: mixture [B, M, N], targets [B, S, M, N].
+/// One training batch as flat samples: mixture [B, M, N], targets [B, S, M, N],
+/// and per example whether the targets' order is fixed (location-based order).
 #[derive(Clone)]
 struct FlatBatch {
     mix: Vec<f32>,
     targets: Vec<f32>,
+    fixed: Vec<bool>,
     shape: (usize, usize, usize, usize),
 }
 
 impl FlatBatch {
-    fn new(mixtures: &[Mixture]) -> Self {
+    /// The batch of `mixtures`, its targets ordered as `order` says.
+    fn new(mixtures: &[Mixture], (order, min_degrees): (SourceOrder, f64)) -> Self {
         let b = mixtures.len();
         let (m, n) = (mixtures[0].mixture.len(), mixtures[0].mixture[0].len());
         let s = mixtures[0].sources.len();
+        let (mut targets, mut fixed) = (Vec::with_capacity(b * s * m * n), Vec::with_capacity(b));
+        for x in mixtures {
+            let (swap, keep) = match order {
+                SourceOrder::Location if s == 2 => location_order(x, min_degrees),
+                _ => (false, false),
+            };
+            for k in 0..s {
+                let source = if swap { s - 1 - k } else { k };
+                targets.extend(x.sources[source].concat());
+            }
+            fixed.push(keep);
+        }
         Self {
             mix: mixtures.iter().flat_map(|x| x.mixture.concat()).collect(),
-            targets: mixtures
-                .iter()
-                .flat_map(|x| x.sources.iter().flat_map(|e| e.concat()))
-                .collect(),
+            targets,
+            fixed,
             shape: (b, s, m, n),
         }
     }
@@ -345,12 +375,12 @@ impl Batches {
     }
 }
 
-/// Renders batch after batch from step `from` on, `ahead` batches ahead of the trainer.
+/// Renders batch after batch from step `from` on, `ahead` batches ahead of
+/// the trainer, their targets ordered as `order` says.
 fn prefetch(
     sampler: MixtureSampler,
-    from: u64,
-    batch: u64,
-    ahead: usize,
+    (from, batch, ahead): (u64, u64, usize),
+    order: (SourceOrder, f64),
 ) -> std::sync::mpsc::Receiver<FlatBatch> {
     let (tx, rx) = std::sync::mpsc::sync_channel(ahead.max(1));
     std::thread::Builder::new()
@@ -360,7 +390,7 @@ fn prefetch(
                 let first = step * batch;
                 let mixtures: Vec<Mixture> =
                     (first..first + batch).map(|i| sampler.get(i)).collect();
-                if tx.send(FlatBatch::new(&mixtures)).is_err() {
+                if tx.send(FlatBatch::new(&mixtures, order)).is_err() {
                     break;
                 }
             }
@@ -424,15 +454,21 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         std::fs::write(&run_path, serde_json::to_string_pretty(&run)?)?;
         t
     };
-    let fixed = run
-        .overfit
-        .map(|n| FlatBatch::new(&(0..n as u64).map(|i| train.get(i)).collect::<Vec<_>>()));
+    let order = (run.order, run.order_min_degrees);
+    let fixed = run.overfit.map(|n| {
+        FlatBatch::new(
+            &(0..n as u64).map(|i| train.get(i)).collect::<Vec<_>>(),
+            order,
+        )
+    });
+    // Validation scores the better assignment whatever the training order.
     let (val_mix, val_targets) = match &fixed {
         Some(batch) => batch.clone(),
         None => FlatBatch::new(
             &(0..run.val_count as u64)
                 .map(|i| validation.get(i))
                 .collect::<Vec<_>>(),
+            order,
         ),
     }
     .tensors()?;
@@ -457,9 +493,8 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         Some(batch) => Batches::Fixed(batch.clone()),
         None => Batches::Rendered(prefetch(
             train,
-            trainer.step,
-            run.settings.batch as u64,
-            args.prefetch,
+            (trainer.step, run.settings.batch as u64, args.prefetch),
+            order,
         )),
     };
 
@@ -476,10 +511,16 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     while trainer.step < run.steps {
         let batch = batches.next()?;
         let report = match backend {
-            Backend::Fast => trainer.train_step_flat(&batch.mix, &batch.targets, batch.shape.0)?,
+            Backend::Fast => trainer.train_step_flat_ordered(
+                &batch.mix,
+                &batch.targets,
+                batch.shape.0,
+                &batch.fixed,
+            )?,
             Backend::Candle => {
+                let fixed = batch.fixed.clone();
                 let (mix, targets) = batch.tensors()?;
-                trainer.train_step(&mix, &targets)?
+                trainer.train_step_ordered(&mix, &targets, &fixed)?
             }
         };
         let lr = trainer.adam.lr;

@@ -222,6 +222,24 @@ impl Trainer {
         targets: &[f32],
         examples: usize,
     ) -> Result<StepReport> {
+        self.train_step_flat_ordered(mixture, targets, examples, &[])
+    }
+
+    /// [`Self::train_step_flat`] where the examples marked in `fixed` (empty:
+    /// none) are scored in the targets' order, without the permutation search.
+    pub fn train_step_flat_ordered(
+        &mut self,
+        mixture: &[f32],
+        targets: &[f32],
+        examples: usize,
+        fixed: &[bool],
+    ) -> Result<StepReport> {
+        if !fixed.is_empty() && fixed.len() != examples {
+            return Err(Error::Input(format!(
+                "{} fixed-order flags for a batch of {examples}",
+                fixed.len()
+            )));
+        }
         let fast = self
             .fast
             .as_mut()
@@ -234,9 +252,11 @@ impl Trainer {
             frames,
             keep,
         );
-        let outcome = fast
-            .step
-            .train(mixture, targets, (examples, dropping.then_some(&*keep)));
+        let outcome = fast.step.train(
+            mixture,
+            targets,
+            (examples, dropping.then_some(&*keep), fixed),
+        );
         self.adam.t += 1;
         let lr = self.adam.lr * self.settings.warm(self.step + 1);
         let hyper = (lr, self.adam.t, self.settings.clip);
@@ -311,9 +331,19 @@ impl Trainer {
     /// Negative SI-SDR (or SNR, as the settings say) of `estimate` against
     /// `targets` [B, S, M, N]; permutation-invariant for two sources.
     pub fn loss(&self, estimate: &Tensor, targets: &Tensor) -> Result<Tensor> {
+        self.loss_ordered(estimate, targets, &[])
+    }
+
+    /// [`Self::loss`] where the examples marked in `fixed` (empty: none) keep the targets' order.
+    pub fn loss_ordered(
+        &self,
+        estimate: &Tensor,
+        targets: &Tensor,
+        fixed: &[bool],
+    ) -> Result<Tensor> {
         let objective = self.settings.objective;
         if targets.dim(1)? == 2 {
-            Ok(pit_loss(objective, estimate, targets)?.0)
+            Ok(pit_loss(objective, estimate, targets, fixed)?.0)
         } else {
             objective.neg_loss(estimate, targets)
         }
@@ -321,14 +351,24 @@ impl Trainer {
 
     /// One optimisation step on a batch: `mixture` [B, M, N], `targets` [B, S, M, N].
     pub fn train_step(&mut self, mixture: &Tensor, targets: &Tensor) -> Result<StepReport> {
+        self.train_step_ordered(mixture, targets, &[])
+    }
+
+    /// [`Self::train_step`] where the examples marked in `fixed` (empty: none) keep the targets' order.
+    pub fn train_step_ordered(
+        &mut self,
+        mixture: &Tensor,
+        targets: &Tensor,
+        fixed: &[bool],
+    ) -> Result<StepReport> {
         let (b, _, n) = mixture.dims3()?;
         if self.fast.is_some() {
             let mix = mixture.flatten_all()?.to_vec1::<f32>()?;
             let tgt = targets.flatten_all()?.to_vec1::<f32>()?;
-            return self.train_step_flat(&mix, &tgt, b);
+            return self.train_step_flat_ordered(&mix, &tgt, b, fixed);
         }
         let keep = self.hint_keep(b, n.div_ceil(self.chunk()))?;
-        let loss = self.loss(&self.output(mixture, keep.as_ref())?, targets)?;
+        let loss = self.loss_ordered(&self.output(mixture, keep.as_ref())?, targets, fixed)?;
         let grads = loss.backward()?;
         let vars = self.params.vars().clone();
         let warm = self.settings.warm(self.step + 1);

@@ -216,7 +216,8 @@ impl FastGridNet {
             let grad = &mut ws.loss_grad[..kk * samples];
             grad.fill(0.0);
             let dims = (c.sources, c.ears, samples);
-            let (loss, swap) = example_loss(objective, est, tgt, dims, grad, scale);
+            let fixed = ws.fixed_order[b];
+            let (loss, swap) = example_loss(objective, est, tgt, dims, fixed, grad, scale);
             total += loss;
             swaps += usize::from(swap);
             for ch in 0..kk {
@@ -321,6 +322,8 @@ pub struct Workspace {
     level: Option<LevelTracker>,
     /// Targets [b, S, M, samples].
     pub targets: Vec<f32>,
+    /// Per example: the targets' order is the answer (no permutation search).
+    pub fixed_order: Vec<bool>,
     /// Output waveforms [b, S, M, chunk * T].
     pub audio: Vec<f32>,
     /// Parameter gradients (same layout as the parameters).
@@ -367,6 +370,7 @@ impl Workspace {
             gains: vec![1.0; capacity * t],
             level: c.level.map(|l| LevelTracker::new(&l, c.chunk, SAMPLE_RATE)),
             targets: z(capacity * kk * samples),
+            fixed_order: vec![false; capacity],
             audio: z(capacity * kk * t * c.chunk),
             grads: z(params),
             feats: z(rows * c.in_channels()),

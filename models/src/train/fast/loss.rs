@@ -73,14 +73,17 @@ fn measure(
 
 /// Loss of one example: `est` and `tgt` hold `sources` blocks of `per` samples
 /// (each block an ear of a source, `ears` per source). Two sources take the
-/// better assignment (permutation-invariant). Returns the negative mean of
-/// `objective` for that assignment and whether it swapped the sources; adds
-/// `scale` times the loss gradient to `grad`.
+/// better assignment (permutation-invariant) unless `fixed` holds them in
+/// the targets' order. Returns the negative mean of `objective` for that
+/// assignment and whether it swapped the sources; adds `scale` times the
+/// loss gradient to `grad`.
+#[allow(clippy::too_many_arguments)]
 pub fn example_loss(
     objective: Objective,
     est: &[f32],
     tgt: &[f32],
     (sources, ears, per): (usize, usize, usize),
+    fixed: bool,
     grad: &mut [f32],
     scale: f64,
 ) -> (f64, bool) {
@@ -100,7 +103,7 @@ pub fn example_loss(
         sum / n
     };
     let straight = score(&|s| s);
-    let swap = sources == 2 && score(&|s| 1 - s) > straight;
+    let swap = sources == 2 && !fixed && score(&|s| 1 - s) > straight;
     let perm = |s: usize| if swap { 1 - s } else { s };
     let mut sum = 0.0;
     for s in 0..sources {

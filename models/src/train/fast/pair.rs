@@ -232,12 +232,13 @@ impl FastStep {
 
     /// One forward and backward pass: `mixture` [b, M, samples], `targets`
     /// [b, S, M, samples], `keep` [b, frames] which hints a pair keeps (all
-    /// when None); the batch-mean gradient lands in [`Self::grads`].
+    /// when None), `fixed` [b] the examples scored in the targets' order
+    /// (none when empty); the batch-mean gradient lands in [`Self::grads`].
     pub fn train(
         &mut self,
         mixture: &[f32],
         targets: &[f32],
-        (examples, keep): (usize, Option<&[f32]>),
+        (examples, keep, fixed): (usize, Option<&[f32]>, &[bool]),
     ) -> StepOutcome {
         assert!(
             examples > 0 && examples <= self.capacity,
@@ -249,6 +250,9 @@ impl FastStep {
             ws.small.targets[..count * kk * n]
                 .copy_from_slice(&targets[first * kk * n..(first + count) * kk * n]);
             ws.clear_grads();
+            for (i, f) in ws.small.fixed_order[..count].iter_mut().enumerate() {
+                *f = fixed.get(first + i).copied().unwrap_or(false);
+            }
             if let Some(keep) = keep {
                 let t = ws.small.frames();
                 ws.keep[..count * t].copy_from_slice(&keep[first * t..(first + count) * t]);
