@@ -31,10 +31,28 @@ pub struct DebianCorpus {
     pub language: &'static str,
     /// Licence of the recordings (from the package's copyright file).
     pub licence: &'static str,
+    /// Zip archive inside the package that holds `root` (`""`: none).
+    pub archive: &'static str,
 }
 
+/// Debian speech sampled below this rate is telephone band (8 kHz) and left out, in Hz.
+pub const MIN_SPEECH_RATE: u32 = 11_025;
+
+/// Languages (primary subtags) of the volunteer-recorded packages whose talkers are all test talkers.
+pub const TEST_LANGUAGES: [&str; 6] = ["el", "he", "hu", "pl", "ro", "uk"];
+
+/// Languages (primary subtags) of the volunteer-recorded packages whose talkers are all validation talkers.
+pub const VALIDATION_LANGUAGES: [&str; 3] = ["bg", "lt", "nds"];
+
+/// KTuberling folders recorded at 8 kHz (telephone band), left out.
+pub const KTUBERLING_TELEPHONE: [&str; 7] = ["es", "fi", "it", "nds", "nl", "pt", "sv"];
+
+/// Warzone 2100 folders spoken by its mission voice (the radio, transport-pilot,
+/// taunt and processed-villain folders are left out).
+pub const WARZONE_MISSION: [&str; 3] = ["memressp", "tutorial", "extra"];
+
 /// The packages `fetch` uses.
-pub const DEBIAN: [DebianCorpus; 8] = [
+pub const DEBIAN: [DebianCorpus; 15] = [
     DebianCorpus {
         package: "asterisk-core-sounds-en-g722",
         kind: Kind::Speech,
@@ -42,6 +60,7 @@ pub const DEBIAN: [DebianCorpus; 8] = [
         files: &[],
         language: "en",
         licence: "CC-BY-SA-3.0",
+        archive: "",
     },
     DebianCorpus {
         package: "asterisk-core-sounds-es-g722",
@@ -50,6 +69,7 @@ pub const DEBIAN: [DebianCorpus; 8] = [
         files: &[],
         language: "es",
         licence: "CC-BY-SA-3.0",
+        archive: "",
     },
     DebianCorpus {
         package: "asterisk-core-sounds-fr-g722",
@@ -58,6 +78,7 @@ pub const DEBIAN: [DebianCorpus; 8] = [
         files: &[],
         language: "fr",
         licence: "CC-BY-SA-3.0",
+        archive: "",
     },
     DebianCorpus {
         package: "festvox-ru",
@@ -66,6 +87,7 @@ pub const DEBIAN: [DebianCorpus; 8] = [
         files: &[],
         language: "ru",
         licence: "GPL-3",
+        archive: "",
     },
     DebianCorpus {
         package: "fillets-ng-data-cs",
@@ -74,6 +96,70 @@ pub const DEBIAN: [DebianCorpus; 8] = [
         files: &[],
         language: "cs",
         licence: "GPL-2+",
+        archive: "",
+    },
+    DebianCorpus {
+        package: "fillets-ng-data-nl",
+        kind: Kind::Speech,
+        root: "usr/share/games/fillets-ng/sound",
+        files: &[],
+        language: "nl",
+        licence: "GPL-2",
+        archive: "",
+    },
+    DebianCorpus {
+        package: "tuxpaint-stamps-default",
+        kind: Kind::Speech,
+        root: "usr/share/tuxpaint/stamps",
+        files: &[],
+        language: "",
+        licence: "GPL-2",
+        archive: "",
+    },
+    DebianCorpus {
+        package: "ktuberling-data",
+        kind: Kind::Speech,
+        root: "usr/share/ktuberling/sounds",
+        files: &[],
+        language: "",
+        licence: "GPL-2+",
+        archive: "",
+    },
+    DebianCorpus {
+        package: "klettres-data",
+        kind: Kind::Speech,
+        root: "usr/share/klettres",
+        files: &[],
+        language: "",
+        licence: "GPL-2+",
+        archive: "",
+    },
+    DebianCorpus {
+        package: "qabcs-data",
+        kind: Kind::Speech,
+        root: "usr/share/qabcs/abcs",
+        files: &[],
+        language: "",
+        licence: "GPL-3+",
+        archive: "",
+    },
+    DebianCorpus {
+        package: "kajongg",
+        kind: Kind::Speech,
+        root: "usr/share/kajongg/voices",
+        files: &[],
+        language: "",
+        licence: "GPL-2+",
+        archive: "",
+    },
+    DebianCorpus {
+        package: "warzone2100-data",
+        kind: Kind::Speech,
+        root: "audio",
+        files: &[],
+        language: "en",
+        licence: "GPL-2+",
+        archive: "usr/share/games/warzone2100/base.wz",
     },
     DebianCorpus {
         package: "megaglest-data",
@@ -82,6 +168,7 @@ pub const DEBIAN: [DebianCorpus; 8] = [
         files: &[],
         language: "",
         licence: "CC-BY-SA-3.0",
+        archive: "",
     },
     DebianCorpus {
         package: "supertuxkart-data",
@@ -97,6 +184,7 @@ pub const DEBIAN: [DebianCorpus; 8] = [
         ],
         language: "",
         licence: "CC-BY-SA-3.0/CC-BY-3.0 (see the package's copyright file)",
+        archive: "",
     },
     DebianCorpus {
         package: "libmysofa1",
@@ -105,6 +193,7 @@ pub const DEBIAN: [DebianCorpus; 8] = [
         files: &["MIT_KEMAR_normal_pinna.sofa"],
         language: "",
         licence: "mit-kemar (free with attribution: Gardner & Martin, MIT Media Lab)",
+        archive: "",
     },
 ];
 
@@ -119,6 +208,7 @@ impl DebianCorpus {
             .file_stem()
             .map(|s| s.to_string_lossy())
             .unwrap_or_default();
+        let first = first_folder(rel);
         match self.package {
             // Prompts only: no beeps, tones or silence files.
             p if p.starts_with("asterisk-") => {
@@ -126,9 +216,41 @@ impl DebianCorpus {
             }
             // Only the Czech voices, not the sound effects shared by all languages.
             "fillets-ng-data-cs" => s.contains("/cs/"),
+            "fillets-ng-data-nl" => s.contains("/nl/"),
+            // Spoken descriptions and names; the stamps' sound effects name no language.
+            "tuxpaint-stamps-default" => tuxpaint_language(rel).is_some(),
+            // The `sr@...` folders are copies of `sr`.
+            "ktuberling-data" => {
+                rel.components().count() == 2
+                    && !KTUBERLING_TELEPHONE.contains(&first.as_str())
+                    && !first.contains('@')
+            }
+            // Letters and syllables of each language folder.
+            "klettres-data" => rel.components().count() == 3,
+            // Each language's spoken letters and words, not the shared animal and instrument noises.
+            "qabcs-data" => {
+                first != "all"
+                    && rel
+                        .components()
+                        .nth(1)
+                        .is_some_and(|c| c.as_os_str() == "sounds")
+            }
+            "warzone2100-data" => WARZONE_MISSION.contains(&first.as_str()),
             // Ambience of the tilesets.
             "megaglest-data" => s.contains("/sounds/"),
             _ => true,
+        }
+    }
+
+    /// Language code of a speech file (`rel` is relative to `root`).
+    pub fn language(&self, rel: &Path) -> String {
+        match self.package {
+            "tuxpaint-stamps-default" => tuxpaint_language(rel).unwrap_or_default(),
+            "ktuberling-data" | "klettres-data" | "qabcs-data" => first_folder(rel),
+            // `de/<voice>/...` is German, `<voice>/...` English.
+            "kajongg" if rel.components().count() == 3 => first_folder(rel),
+            "kajongg" => "en".into(),
+            _ => self.language.into(),
         }
     }
 
@@ -142,8 +264,91 @@ impl DebianCorpus {
             "asterisk-core-sounds-fr-g722" => ("asterisk-june".into(), Split::Test),
             "festvox-ru" => ("festvox-msu-ru-nsh".into(), Split::Train),
             "fillets-ng-data-cs" => fillets_speaker(rel),
+            // The Dutch actors: lead `m` trains, lead `v` and the side roles validate.
+            "fillets-ng-data-nl" => {
+                fillets_roles(rel, "fillets-nl", Split::Train, Split::Validation)
+            }
+            // Volunteers, one talker per package and language, the split by language.
+            "tuxpaint-stamps-default" | "ktuberling-data" | "klettres-data" | "qabcs-data" => {
+                let language = self.language(rel);
+                let name = match self.package {
+                    "tuxpaint-stamps-default" => "tuxpaint",
+                    p => p.trim_end_matches("-data"),
+                };
+                (format!("{name}-{language}"), language_split(&language))
+            }
+            // Four voices (`female1`, ...), the German set named like the English
+            // one: counted as the same people, all in training.
+            "kajongg" => {
+                let voice = rel
+                    .parent()
+                    .and_then(Path::file_name)
+                    .map(|v| v.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                (format!("kajongg-{voice}"), Split::Train)
+            }
+            // One mission voice (median pitch 190 to 220 Hz in every folder).
+            "warzone2100-data" => ("warzone2100-mission".into(), Split::Train),
             _ => (self.package.into(), Split::Train),
         }
+    }
+}
+
+/// First path component of `rel`, or `""`.
+fn first_folder(rel: &Path) -> String {
+    rel.components()
+        .next()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Split of a language of the volunteer-recorded packages (Tux Paint,
+/// KTuberling, KLettres, qABCs): one split per primary subtag, so that a
+/// volunteer who recorded for several of them, or both `en` and `en_GB`,
+/// stays in one split.
+pub fn language_split(language: &str) -> Split {
+    let primary = language
+        .split(['_', '@', '-'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if TEST_LANGUAGES.contains(&primary.as_str()) {
+        Split::Test
+    } else if VALIDATION_LANGUAGES.contains(&primary.as_str()) {
+        Split::Validation
+    } else {
+        Split::Train
+    }
+}
+
+/// Language of a Tux Paint stamp sound: `<stamp>_desc_<lang>.ogg` (spoken
+/// description), `<stamp>_desc.ogg` (English description), `<stamp>_<lang>.ogg`
+/// (spoken name, `<lang>` as `xx` or `xx_YY`); `None` for the stamps' sound effects.
+pub fn tuxpaint_language(rel: &Path) -> Option<String> {
+    if rel.extension().is_none_or(|e| e != "ogg") {
+        return None;
+    }
+    let stem = rel.file_stem()?.to_str()?;
+    if stem.ends_with("_desc") {
+        return Some("en".into());
+    }
+    let code = |c: &str, upper: bool| {
+        c.len() == 2
+            && c.chars()
+                .all(|ch| ch.is_ascii_lowercase() || (upper && ch.is_ascii_uppercase()))
+    };
+    if let Some((_, language)) = stem.rsplit_once("_desc_") {
+        let mut parts = language.split('_');
+        let ok = parts.next().is_some_and(|p| code(p, false)) && parts.all(|p| code(p, true));
+        return ok.then(|| language.into());
+    }
+    let parts: Vec<&str> = stem.split('_').collect();
+    match parts.as_slice() {
+        [_, .., lang, region] if code(lang, false) && code(region, true) && parts.len() >= 3 => {
+            Some(format!("{lang}_{region}"))
+        }
+        [_, .., lang] if code(lang, false) => Some((*lang).into()),
+        _ => None,
     }
 }
 
@@ -151,24 +356,26 @@ impl DebianCorpus {
 /// fish `m` (train) and `v` (test) speak in every level; side roles, named
 /// per level folder since a letter may be a different actor elsewhere, all go to validation.
 pub fn fillets_speaker(rel: &Path) -> (String, Split) {
+    fillets_roles(rel, "fillets", Split::Train, Split::Test)
+}
+
+/// Fish Fillets roles of one dubbing: talkers named `<prefix>-m`, `<prefix>-v`
+/// (the leads, in splits `m` and `v`) and `<prefix>-<level>-<role>` (side roles, validation).
+pub fn fillets_roles(rel: &Path, prefix: &str, m: Split, v: Split) -> (String, Split) {
     let stem = rel
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let folder = rel
-        .components()
-        .next()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let folder = first_folder(rel);
     let role = stem
         .split('-')
         .nth(1)
         .filter(|r| !r.is_empty() && stem.matches('-').count() >= 2);
     match role {
-        Some("m") => ("fillets-m".into(), Split::Train),
-        Some("v") => ("fillets-v".into(), Split::Test),
-        Some(r) => (format!("fillets-{folder}-{r}"), Split::Validation),
-        None => (format!("fillets-{folder}"), Split::Validation),
+        Some("m") => (format!("{prefix}-m"), m),
+        Some("v") => (format!("{prefix}-v"), v),
+        Some(r) => (format!("{prefix}-{folder}-{r}"), Split::Validation),
+        None => (format!("{prefix}-{folder}"), Split::Validation),
     }
 }
 
@@ -262,6 +469,101 @@ mod tests {
         let en = DEBIAN[0].speaker(Path::new("a.g722"));
         let es = DEBIAN[1].speaker(Path::new("b.g722"));
         assert_eq!(en, es);
+    }
+
+    /// The volunteer packages: one talker per package and language, one split
+    /// per language across the packages; effects, copies, telephone-band and
+    /// radio folders are left out; the Dutch Fish Fillets actors are new talkers.
+    #[test]
+    fn volunteer_rules() {
+        let corpus = |p: &str| DEBIAN.iter().find(|c| c.package == p).unwrap();
+        let (tux, ktub) = (corpus("tuxpaint-stamps-default"), corpus("ktuberling-data"));
+        let (klettres, qabcs) = (corpus("klettres-data"), corpus("qabcs-data"));
+        let p = Path::new;
+
+        assert!(tux.wants(p("animals/birds/crow_desc_ro.ogg")));
+        assert_eq!(
+            tux.speaker(p("animals/birds/crow_desc_ro.ogg")),
+            ("tuxpaint-ro".into(), Split::Test)
+        );
+        assert_eq!(tux.language(p("animals/birds/crow_desc.ogg")), "en");
+        assert_eq!(tux.language(p("symbols/math/7_en_GB.ogg")), "en_GB");
+        assert_eq!(tux.language(p("symbols/math/7_zh_tw.ogg")), "zh_tw");
+        assert_eq!(tux.speaker(p("symbols/math/7_fr.ogg")).0, "tuxpaint-fr");
+        for effect in [
+            "animals/birds/crow.ogg",
+            "symbols/math/2.ogg",
+            "a/b_filled.ogg",
+            "a/b_desc_ro.txt",
+        ] {
+            assert!(!tux.wants(p(effect)), "{effect}");
+        }
+
+        assert!(ktub.wants(p("sr/hat.ogg")) && ktub.wants(p("fr/chapeau.wav")));
+        assert!(!ktub.wants(p("sr@latin/hat.ogg")), "a copy of sr");
+        assert!(!ktub.wants(p("sv/hatt.wav")), "telephone band");
+        assert_eq!(
+            ktub.speaker(p("uk/hat.ogg")),
+            ("ktuberling-uk".into(), Split::Test)
+        );
+        assert_eq!(
+            klettres.speaker(p("lt/alpha/a.ogg")),
+            ("klettres-lt".into(), Split::Validation)
+        );
+        assert!(!klettres.wants(p("de.txt")) && klettres.wants(p("de/syllab/ba.ogg")));
+        assert_eq!(klettres.language(p("pt_BR/alpha/a.ogg")), "pt_BR");
+        assert!(!qabcs.wants(p("all/noises/accordion.ogg")));
+        assert!(qabcs.wants(p("uk/sounds/alpha/a.ogg")));
+        assert_eq!(
+            qabcs.speaker(p("en_gb/sounds/words/apple.ogg")),
+            ("qabcs-en_gb".into(), Split::Train)
+        );
+
+        // A volunteer who recorded one language for several packages stays in one split.
+        for lang in ["ro", "el", "uk", "bg", "lt", "ru", "fr", "de", "en_GB"] {
+            let splits: std::collections::HashSet<Split> = [
+                tux.speaker(p(&format!("a/x_desc_{lang}.ogg"))),
+                ktub.speaker(p(&format!("{lang}/x.ogg"))),
+                klettres.speaker(p(&format!("{lang}/alpha/x.ogg"))),
+                qabcs.speaker(p(&format!("{}/sounds/x.ogg", lang.to_lowercase()))),
+            ]
+            .into_iter()
+            .map(|s| s.1)
+            .collect();
+            assert_eq!(splits.len(), 1, "{lang}: {splits:?}");
+        }
+        assert_eq!(language_split("en_GB"), language_split("en"));
+        assert_eq!(language_split("sr@latin"), language_split("sr"));
+        assert!(TEST_LANGUAGES
+            .iter()
+            .all(|l| !VALIDATION_LANGUAGES.contains(l)));
+
+        let kajongg = corpus("kajongg");
+        assert_eq!(
+            kajongg.speaker(p("de/female1/b1.ogg")),
+            kajongg.speaker(p("female1/b1.ogg"))
+        );
+        assert_eq!(kajongg.language(p("de/male2/b1.ogg")), "de");
+        assert_eq!(kajongg.language(p("male2/b1.ogg")), "en");
+        let warzone = corpus("warzone2100-data");
+        assert!(!warzone.archive.is_empty());
+        assert!(warzone.wants(p("memressp/power/pcv350.ogg")));
+        assert!(!warzone.wants(p("vtoltalk/vtol1.ogg")), "radio");
+
+        let nl = corpus("fillets-ng-data-nl");
+        assert!(nl.wants(p("let/nl/let-m-divna.ogg")) && !nl.wants(p("let/cs/let-m-divna.ogg")));
+        assert_eq!(
+            nl.speaker(p("let/nl/let-m-divna.ogg")),
+            ("fillets-nl-m".into(), Split::Train)
+        );
+        assert_eq!(
+            nl.speaker(p("let/nl/let-v-oko.ogg")),
+            ("fillets-nl-v".into(), Split::Validation)
+        );
+        assert_eq!(
+            nl.speaker(p("bathyscaph/nl/bat-p-0.ogg")),
+            ("fillets-nl-bathyscaph-p".into(), Split::Validation)
+        );
     }
 
     /// `DIR:split` is parsed, a colon that names no split stays in the path.

@@ -101,10 +101,13 @@ pub fn read_audio(path: &Path) -> Result<Audio> {
 
 /// Decodes a file, mixes it to mono and resamples it to 16 kHz.
 pub fn read_mono_16k(path: &Path) -> Result<Vec<f32>> {
-    let audio = read_audio(path)?;
-    let rate = audio.rate;
+    to_mono_16k(path, read_audio(path)?)
+}
+
+/// Mixes audio decoded from `path` to mono and resamples it to 16 kHz.
+pub fn to_mono_16k(path: &Path, audio: Audio) -> Result<Vec<f32>> {
     let mono = audio.to_mono();
-    resample(&mono, rate, SAMPLE_RATE).map_err(|e| Error::Decode {
+    resample(&mono, audio.rate, SAMPLE_RATE).map_err(|e| Error::Decode {
         path: path.into(),
         reason: e.to_string(),
     })

@@ -14,8 +14,8 @@ use std::sync::Mutex;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
-use crate::corpus::{DebianCorpus, Kind, UserFolder, DEBIAN};
-use crate::decode::{is_audio_file, read_mono_16k};
+use crate::corpus::{DebianCorpus, Kind, UserFolder, DEBIAN, MIN_SPEECH_RATE};
+use crate::decode::{is_audio_file, read_audio, to_mono_16k};
 use crate::hrtf::Head;
 use crate::index::{HeadEntry, Index, NoiseEntry, SpeechEntry, INDEX_FILE};
 use crate::split::{split_noise_files, stable_hash};
@@ -285,13 +285,30 @@ fn stable_hash_bytes(bytes: &[u8]) -> u64 {
 /// Per file: its position, the clip or why it was skipped, and whether it was decoded now.
 type Outcome = (usize, std::result::Result<ManifestClip, Skipped>, bool);
 
+/// Decodes a file to 16 kHz mono, refusing one sampled below `min_rate` Hz.
+fn read_at_least(path: &Path, min_rate: u32) -> Result<Vec<f32>> {
+    let audio = read_audio(path)?;
+    if audio.rate < min_rate {
+        return Err(Error::Decode {
+            path: path.into(),
+            reason: format!(
+                "telephone band: sampled at {} Hz (under {min_rate} Hz)",
+                audio.rate
+            ),
+        });
+    }
+    to_mono_16k(path, audio)
+}
+
 /// Decodes the audio of one corpus into `cache/clips/<corpus>/`, reusing
-/// what an earlier run decoded; returns its manifest.
+/// what an earlier run decoded; returns its manifest. Files sampled below
+/// `min_rate` Hz are skipped (0: none).
 pub fn decode_corpus(
     cache: &Path,
     corpus: &str,
     root: &Path,
     wants: &dyn Fn(&Path) -> bool,
+    min_rate: u32,
     report: &mut FetchReport,
     progress: bool,
 ) -> Result<Manifest> {
@@ -337,7 +354,7 @@ pub fn decode_corpus(
                     Ok(n)
                 } else {
                     decoded = true;
-                    read_mono_16k(&source).and_then(|x| {
+                    read_at_least(&source, min_rate).and_then(|x| {
                         let kept = trim(&x, &trim_cfg);
                         if (kept.len() as f64) < MIN_SECONDS * SAMPLE_RATE as f64 {
                             return Err(Error::Decode {
@@ -427,7 +444,7 @@ fn read_manifest(cache: &Path, path: &Path) -> Option<Manifest> {
 
 fn speech_entries(
     m: &Manifest,
-    language: &str,
+    language: &dyn Fn(&Path) -> String,
     licence: &str,
     who: &dyn Fn(&Path) -> (String, crate::Split),
 ) -> Vec<SpeechEntry> {
@@ -440,7 +457,7 @@ fn speech_entries(
                 source: c.source.clone(),
                 corpus: m.corpus.clone(),
                 speaker,
-                language: language.into(),
+                language: language(Path::new(&c.source)),
                 duration: c.duration,
                 licence: licence.into(),
                 split,
@@ -483,6 +500,46 @@ fn install_head(cache: &Path, file: &Path) -> Result<String> {
     Ok(rel.to_string_lossy().into_owned())
 }
 
+/// Unpacks the audio files under `root` of the zip archive `archive` (stored
+/// entries; the decompressors are left out) into the folder `<archive>.d`
+/// beside it, reusing a complete earlier unpacking; returns that folder.
+fn unzip_audio(archive: &Path, root: &str) -> Result<PathBuf> {
+    let mut name = archive.as_os_str().to_os_string();
+    name.push(".d");
+    let target = PathBuf::from(name);
+    if target.is_dir() {
+        return Ok(target);
+    }
+    let bad = |e: zip::result::ZipError| Error::NoAudio {
+        path: archive.into(),
+        reason: format!("cannot read the zip archive: {e}"),
+    };
+    let file = std::fs::File::open(archive).map_err(|e| Error::io(archive, e))?;
+    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(bad)?;
+    let mut tmp = target.clone().into_os_string();
+    tmp.push(".part");
+    let tmp = PathBuf::from(tmp);
+    let _ = std::fs::remove_dir_all(&tmp);
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).map_err(bad)?;
+        let Some(rel) = entry.enclosed_name() else {
+            continue;
+        };
+        if !entry.is_file() || !rel.starts_with(root) || !is_audio_file(&rel) {
+            continue;
+        }
+        let out = tmp.join(&rel);
+        if let Some(parent) = out.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        let mut w = std::fs::File::create(&out).map_err(|e| Error::io(&out, e))?;
+        std::io::copy(&mut entry, &mut w).map_err(|e| Error::io(&out, e))?;
+    }
+    std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
+    Ok(target)
+}
+
 fn debian_corpus(
     opts: &FetchOptions,
     corpus: &DebianCorpus,
@@ -512,11 +569,21 @@ fn debian_corpus(
             Some(m) => m,
             None => {
                 let tree = unpack(cache, corpus.package, &[], report, opts.progress)?;
+                let tree = if corpus.archive.is_empty() {
+                    tree
+                } else {
+                    unzip_audio(&tree.join(corpus.archive), corpus.root)?
+                };
+                let min_rate = match corpus.kind {
+                    Kind::Speech => MIN_SPEECH_RATE,
+                    _ => 0,
+                };
                 decode_corpus(
                     cache,
                     corpus.package,
                     &root_of(&tree),
                     &|p| corpus.wants(p),
+                    min_rate,
                     report,
                     opts.progress,
                 )?
@@ -528,7 +595,7 @@ fn debian_corpus(
         match corpus.kind {
             Kind::Speech => index.speech.extend(speech_entries(
                 &manifest,
-                corpus.language,
+                &|p| corpus.language(p),
                 corpus.licence,
                 &|p| corpus.speaker(p),
             )),
@@ -618,7 +685,7 @@ fn mbrola_corpus(opts: &FetchOptions, report: &mut FetchReport) -> Result<Option
         &raw,
     )?;
     spinner.finish_and_clear();
-    let m = decode_corpus(cache, "mbrola", &raw, &|_| true, report, opts.progress)?;
+    let m = decode_corpus(cache, "mbrola", &raw, &|_| true, 0, report, opts.progress)?;
     if !opts.keep_packages {
         for tree in std::iter::once(&tools).chain(voices.iter().map(|v| &v.1)) {
             std::fs::remove_dir_all(tree).map_err(|e| Error::io(tree, e))?;
@@ -645,7 +712,7 @@ pub fn fetch(opts: &FetchOptions) -> Result<(Index, FetchReport)> {
         if let Some(m) = mbrola_corpus(opts, &mut report)? {
             index.speech.extend(speech_entries(
                 &m,
-                "en",
+                &|_| "en".into(),
                 "MBROLA voice licence (non-commercial, non-military use)",
                 &crate::mbrola::speaker,
             ));
@@ -662,14 +729,16 @@ pub fn fetch(opts: &FetchOptions) -> Result<(Index, FetchReport)> {
             &name,
             &folder.path,
             &|_| true,
+            0,
             &mut report,
             opts.progress,
         )?;
-        index
-            .speech
-            .extend(speech_entries(&m, "und", "user-supplied", &|p| {
-                folder.speaker(p)
-            }));
+        index.speech.extend(speech_entries(
+            &m,
+            &|_| "und".into(),
+            "user-supplied",
+            &|p| folder.speaker(p),
+        ));
     }
     for folder in &opts.noise {
         let name = format!(
@@ -682,6 +751,7 @@ pub fn fetch(opts: &FetchOptions) -> Result<(Index, FetchReport)> {
             &name,
             &folder.path,
             &|_| true,
+            0,
             &mut report,
             opts.progress,
         )?;

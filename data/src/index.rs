@@ -118,25 +118,49 @@ impl Index {
     }
 }
 
+impl SpeechEntry {
+    /// True for the MBROLA voices (synthesised from diphones), false for recorded speech.
+    pub fn is_synthetic(&self) -> bool {
+        self.corpus == "mbrola"
+    }
+}
+
 impl Index {
-    /// Human-readable counts per split: clips, talkers and hours of speech, files and minutes of noise.
+    /// Human-readable counts per split: clips, talkers (recorded and MBROLA)
+    /// and hours of speech, files and minutes of noise, and the talkers' names.
     pub fn summary(&self) -> String {
         let mut out = String::new();
         for split in crate::Split::ALL {
             let clips: Vec<&SpeechEntry> =
                 self.speech.iter().filter(|e| e.split == split).collect();
-            let hours = clips.iter().map(|e| e.duration).sum::<f64>() / 3600.0;
+            let hours = |synthetic: bool| {
+                clips
+                    .iter()
+                    .filter(|e| e.is_synthetic() == synthetic)
+                    .map(|e| e.duration)
+                    .sum::<f64>()
+                    / 3600.0
+            };
             let speakers = self.speakers(split);
+            let synthetic = speakers
+                .iter()
+                .filter(|s| clips.iter().any(|e| &e.speaker == *s && e.is_synthetic()))
+                .count();
             let noise: Vec<&NoiseEntry> = self.noise.iter().filter(|e| e.split == split).collect();
             let noise_min = noise.iter().map(|e| e.duration).sum::<f64>() / 60.0;
             out += &format!(
-                "{split:<10} speech: {:>5} clips, {:>6.2} h, {} talkers ({}); noise: {} files, {:.1} min\n",
+                "{split:<10} speech: {:>5} clips, {:>6.2} h, {} talkers: {} real ({:.2} h), {} MBROLA synthetic ({:.2} h); noise: {} files, {:.1} min\n{:<10} talkers: {}\n",
                 clips.len(),
-                hours,
+                hours(false) + hours(true),
                 speakers.len(),
-                speakers.join(", "),
+                speakers.len() - synthetic,
+                hours(false),
+                synthetic,
+                hours(true),
                 noise.len(),
-                noise_min
+                noise_min,
+                "",
+                speakers.join(", "),
             );
         }
         out += &format!(

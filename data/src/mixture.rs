@@ -129,6 +129,10 @@ pub struct MixConfig {
     /// What the targets keep of each talker's room image.
     #[serde(default)]
     pub target: Target,
+    /// Fill the mixture with each talker's speech: a clip shorter than the
+    /// mixture is followed by more clips of the same talker, 50 to 300 ms apart.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fill: bool,
 }
 
 impl Default for MixConfig {
@@ -143,6 +147,7 @@ impl Default for MixConfig {
             level_dbfs: (-35.0, -20.0),
             render: RenderConfig::default(),
             target: Target::Early,
+            fill: false,
         }
     }
 }
@@ -244,6 +249,24 @@ pub struct SourceMeta {
     pub relative_level_db: f64,
     /// Where the talker stands.
     pub direction: Direction,
+    /// The clips that follow the first one when the mixture is filled (`MixConfig::fill`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more: Vec<Piece>,
+}
+
+/// One more clip of a talker in a filled mixture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Piece {
+    /// Clip identifier (path in the index).
+    pub file: String,
+    /// First sample taken from the clip.
+    pub clip_offset: usize,
+    /// Sample of the mixture where it starts.
+    pub start: usize,
+    /// Number of samples used.
+    pub length: usize,
+    /// Gain that brings the clip to the RMS level of the talker's first clip, dB.
+    pub gain_db: f64,
 }
 
 /// The noise of an enhancement mixture.
@@ -366,6 +389,74 @@ fn place_clip(clip: &Clip, n: usize, rng: &mut StdRng) -> (Vec<f32>, usize, usiz
         out[start..start + len].copy_from_slice(&clip.samples);
         (out, 0, start, len)
     }
+}
+
+/// Shortest and longest pause between the clips of a filled stretch, in samples (50 and 300 ms).
+const FILL_GAP: (usize, usize) = (SAMPLE_RATE as usize / 20, SAMPLE_RATE as usize * 3 / 10);
+
+fn rms(x: &[f32]) -> f64 {
+    (x.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>() / x.len().max(1) as f64).sqrt()
+}
+
+/// `n` samples of one talker: the clip `first` followed by random clips of
+/// `clips` (never the same one twice in a row when there is a choice), each
+/// brought to the RMS level of the first and 50 to 300 ms after the one
+/// before, until `n` samples are covered; a random `n`-sample stretch of that
+/// chain starting inside the first clip. Returns it with the pieces that fall
+/// inside it, in order, the first clip first.
+fn fill_clips(
+    pools: &Pools,
+    clips: &[usize],
+    first: usize,
+    n: usize,
+    rng: &mut StdRng,
+) -> (Vec<f32>, Vec<(usize, Piece)>) {
+    let reference = rms(&pools.speech[first].samples).max(1e-9);
+    let mut chain: Vec<f32> = Vec::with_capacity(2 * n);
+    let mut placed: Vec<(usize, usize, f64)> = Vec::new();
+    let mut current = first;
+    loop {
+        let samples = &pools.speech[current].samples;
+        let gain = if placed.is_empty() {
+            1.0
+        } else {
+            (reference / rms(samples).max(1e-9)).clamp(0.1, 10.0)
+        };
+        placed.push((current, chain.len(), gain));
+        chain.extend(samples.iter().map(|&v| (v as f64 * gain) as f32));
+        if chain.len() >= n {
+            break;
+        }
+        let gap = rng.random_range(FILL_GAP.0..=FILL_GAP.1);
+        chain.resize(chain.len() + gap, 0.0);
+        let mut next = clips[rng.random_range(0..clips.len())];
+        while next == current && clips.iter().any(|&c| c != current) {
+            next = clips[rng.random_range(0..clips.len())];
+        }
+        current = next;
+    }
+    // The stretch starts inside the first clip, so that clip is always heard.
+    let first_len = pools.speech[first].samples.len();
+    let offset = rng.random_range(0..=(chain.len() - n).min(first_len.saturating_sub(1)));
+    let end = offset + n;
+    let pieces = placed
+        .into_iter()
+        .filter_map(|(c, at, gain)| {
+            let len = pools.speech[c].samples.len();
+            let (from, to) = (at.max(offset), (at + len).min(end));
+            (from < to).then(|| {
+                let piece = Piece {
+                    file: pools.speech[c].id.clone(),
+                    clip_offset: from - at,
+                    start: from - offset,
+                    length: to - from,
+                    gain_db: 20.0 * gain.log10(),
+                };
+                (c, piece)
+            })
+        })
+        .collect();
+    (chain[offset..end].to_vec(), pieces)
 }
 
 /// `n` samples of `clip` looped from a random offset.
@@ -567,14 +658,27 @@ pub fn draw(
     let mut images = Vec::new();
     let mut targets = Vec::new();
     let mut metas = Vec::new();
-    let mut target_clip = 0;
+    let mut target_clips = Vec::new();
     for (k, &s) in chosen_speakers.iter().enumerate() {
         let clip_index = speakers[s][rng.random_range(0..speakers[s].len())];
-        if k == 0 {
-            target_clip = clip_index;
-        }
         let clip = &pools.speech[clip_index];
-        let (dry, clip_offset, start, length) = place_clip(clip, n, &mut rng);
+        let mut used = vec![clip_index];
+        let mut more = Vec::new();
+        let (dry, clip_offset, start, length) = if cfg.fill && clip.samples.len() < n {
+            let (dry, pieces) = fill_clips(pools, &speakers[s], clip_index, n, &mut rng);
+            used = pieces.iter().map(|p| p.0).collect();
+            let mut pieces = pieces.into_iter().map(|p| p.1);
+            let head = pieces
+                .next()
+                .expect("a filled stretch starts in its first clip");
+            more.extend(pieces);
+            (dry, head.clip_offset, head.start, head.length)
+        } else {
+            place_clip(clip, n, &mut rng)
+        };
+        if k == 0 {
+            target_clips = used;
+        }
         let position = draw_position(&mut rng, &room, listener, yaw, cfg, &positions);
         positions.push(position);
         let placement = Placement {
@@ -597,6 +701,7 @@ pub fn draw(
             gain_db: 0.0,
             relative_level_db: 0.0,
             direction: direction(&placement),
+            more,
         });
     }
 
@@ -690,15 +795,24 @@ pub fn draw(
         meta.gain_db = 20.0 * (g * overall).max(1e-20).log10();
     }
 
-    // Enrollment: a different utterance of the target talker, dry.
+    // Enrollment: a different utterance of the target talker, dry (one not
+    // in a filled target when the talker has one left).
     let mut enrollment = None;
     let mut enrollment_meta = None;
     if task == Task::Tse {
-        let others: Vec<usize> = speakers[chosen_speakers[0]]
+        let talker = &speakers[chosen_speakers[0]];
+        let mut others: Vec<usize> = talker
             .iter()
             .copied()
-            .filter(|&c| c != target_clip)
+            .filter(|c| !target_clips.contains(c))
             .collect();
+        if others.is_empty() {
+            others = talker
+                .iter()
+                .copied()
+                .filter(|&c| c != target_clips[0])
+                .collect();
+        }
         let clip = &pools.speech[others[rng.random_range(0..others.len())]];
         let max = (cfg.enrollment_seconds * SAMPLE_RATE as f64).round() as usize;
         let len = clip.samples.len().min(max.max(1));

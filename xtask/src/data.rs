@@ -24,7 +24,7 @@ enum DataCommand {
     Fetch(FetchArgs),
     /// Write a fixed set of mixtures in the paper's layout (one folder per sample).
     Render(RenderArgs),
-    /// Print the index's clips, talkers and durations per split.
+    /// Print the index's clips, talkers (recorded and MBROLA) and hours per split.
     Stats(CacheArgs),
     /// Read a folder of samples in the paper's layout and print what it holds.
     Check(CheckArgs),
@@ -101,6 +101,9 @@ struct RenderArgs {
     /// Targets: `early` (direct path and first 50 ms) or `reverberant` (the paper's: whole images).
     #[arg(long, default_value_t = Target::Early)]
     target: Target,
+    /// Chain more clips of a talker (50 to 300 ms apart) when one is shorter than the mixture.
+    #[arg(long)]
+    fill: bool,
 }
 
 #[derive(clap::Args)]
@@ -172,6 +175,7 @@ fn run_render(a: &RenderArgs) -> kb_data::Result<()> {
     let config = SamplerConfig {
         seconds: a.seconds,
         target: a.target,
+        fill: a.fill,
         ..SamplerConfig::default()
     };
     let sampler = MixtureSampler::with_config(pools, a.task, a.split, a.seed, config)?;
