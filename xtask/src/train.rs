@@ -99,6 +99,10 @@ pub struct Args {
     /// Location-based order: talkers closer than this lateral angle (degrees) keep PIT.
     #[arg(long)]
     order_min_degrees: Option<f64>,
+    /// Fill each talker's stretch with more of its clips when one is shorter
+    /// than the mixture: `on` or `off` (the default).
+    #[arg(long)]
+    fill: Option<Switch>,
     /// Steps between validations.
     #[arg(long)]
     eval_every: Option<u64>,
@@ -164,6 +168,8 @@ pub struct RunFile {
     pub order: SourceOrder,
     /// Location-based order: lateral angle in degrees under which a pair keeps PIT.
     pub order_min_degrees: f64,
+    /// Whether a talker's short clips are chained to fill the mixture (absent in older run files: no).
+    pub fill: bool,
     /// Steps between validations.
     pub eval_every: u64,
     /// Steps between checkpoints.
@@ -194,6 +200,7 @@ impl Default for RunFile {
             level: Some(LevelConfig::speech()),
             order: SourceOrder::Pit,
             order_min_degrees: 15.0,
+            fill: false,
             eval_every: 500,
             checkpoint_every: 100,
             val_count: 64,
@@ -250,6 +257,9 @@ impl RunFile {
         }
         if args.backend.is_some() {
             run.backend = args.backend;
+        }
+        if let Some(fill) = args.fill {
+            run.fill = fill == Switch::On;
         }
         if let Some(level) = args.level {
             run.level = (level == Switch::On).then(LevelConfig::speech);
@@ -433,6 +443,7 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let mix_cfg = SamplerConfig {
         seconds: run.seconds,
         target: run.target,
+        fill: run.fill,
         ..SamplerConfig::default()
     };
     let train = MixtureSampler::with_config(
