@@ -283,6 +283,90 @@ fn joint_gradients_with_hint_dropout_match_candle() {
     );
 }
 
+/// `freeze_large`: the fast path's gradients of a frozen pair are candle's
+/// for every parameter outside the large model and exactly zero inside it;
+/// and on either backend ten steps leave the large model's weights exactly
+/// where they were while every other tensor moves.
+#[test]
+fn a_frozen_large_model_stays_put_on_either_backend() {
+    let config = WeightsConfig::Joint(JointConfig::tiny(2, 1, 2));
+    let settings = TrainSettings {
+        batch: 2,
+        seed: 5,
+        freeze_large: true,
+        ..TrainSettings::default()
+    };
+    let n = 128 * 12;
+    let mut candle = Trainer::new(config.clone(), settings.clone()).unwrap();
+    let (mix, tgt) = batch(2, 2, n, 300);
+    let (_, reference) = candle_gradients(&candle, &mix, &tgt);
+    let tensors = candle.parameters();
+    let shapes = tensors
+        .iter()
+        .map(|(k, v)| (k.clone(), v.dims().to_vec()))
+        .collect();
+    let layout = ParamLayout::new(&shapes);
+    let mut model = FastModel::new(&layout, &config).unwrap();
+    model.set_freeze_large(true);
+    let mut step = FastStep::new(model, layout.flatten(&tensors).unwrap(), 2, n, 2);
+    let m = mix.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let t = tgt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    step.train(&m, &t, (2, None, &[]));
+    let grads = layout.unflatten(&step.grads).unwrap();
+    let (large, rest): (HashMap<_, _>, HashMap<_, _>) = grads
+        .into_iter()
+        .partition(|(k, _)| k.starts_with("large."));
+    let reference_rest = reference
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("large."))
+        .collect();
+    let (worst, name) = worst_relative(&rest, &reference_rest);
+    let largest_frozen = large.values().map(common::max_abs).fold(0f32, f32::max);
+    println!(
+        "frozen pair: {} trainable gradients within {worst:.2e} of candle ({name}); {} frozen, largest {largest_frozen}",
+        rest.len(),
+        large.len()
+    );
+    assert!(
+        worst < 1e-4,
+        "gradient of {name} off by {worst:.2e} relative"
+    );
+    assert!(!large.is_empty() && largest_frozen == 0.0);
+
+    let mut fast = Trainer::new(config, settings).unwrap();
+    fast.use_fast(2, n, 2).unwrap();
+    // Copies: candle's tensors share storage with the variables it updates in place.
+    let start: HashMap<String, Tensor> = candle
+        .parameters()
+        .into_iter()
+        .map(|(k, v)| (k, v.copy().unwrap()))
+        .collect();
+    for step in 0..10u64 {
+        let (mix, tgt) = batch(2, 2, n, 300 + step * 5);
+        candle.train_step(&mix, &tgt).unwrap();
+        fast.train_step(&mix, &tgt).unwrap();
+    }
+    for (label, trainer) in [("candle", &candle), ("fast", &fast)] {
+        let now = trainer.parameters();
+        let (mut frozen, mut moved) = (0, 0);
+        for (name, before) in &start {
+            let change = common::max_abs(&(&now[name] - before).unwrap());
+            if name.starts_with("large.") {
+                frozen += 1;
+                assert_eq!(change, 0.0, "{label}: frozen {name} moved by {change:e}");
+            } else if change > 0.0 {
+                moved += 1;
+            }
+        }
+        let trainable = start.len() - frozen;
+        println!("{label}: {frozen} large tensors unchanged, {moved} of {trainable} others moved");
+        assert!(
+            frozen > 0 && moved == trainable,
+            "{label}: {moved} of {trainable} moved"
+        );
+    }
+}
+
 #[test]
 fn snr_loss_gradients_match_candle() {
     check_objective(ModelConfig::tiny(2), Objective::Snr, 3, 128 * 20 + 37, 2);

@@ -68,6 +68,10 @@ pub struct Args {
     /// Joint: pre-trained large model to start from (weights file of `--model large`).
     #[arg(long)]
     large_from: Option<PathBuf>,
+    /// Joint: hold the large model fixed (`on`: forward only, gradients stop
+    /// at its output; the hint compression, merges and small model train).
+    #[arg(long)]
+    freeze_large: Option<Switch>,
     /// Steps to train in total.
     #[arg(long)]
     steps: Option<u64>,
@@ -286,6 +290,9 @@ impl RunFile {
         if let Some(v) = args.seed {
             s.seed = v;
         }
+        if let Some(v) = args.freeze_large {
+            s.freeze_large = v == Switch::On;
+        }
         if let Some(n) = args.overfit {
             run.overfit = Some(n);
             s.batch = n;
@@ -439,6 +446,9 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         RunFile::from_args(args)?
     };
     let task = run.task()?;
+    if run.settings.freeze_large && (run.model != "joint" || run.large_from.is_none()) {
+        return Err("--freeze-large on needs --model joint and a trained --large-from".into());
+    }
     let pools = load_pools(&args.cache.clone().unwrap_or_else(default_cache))?;
     let mix_cfg = SamplerConfig {
         seconds: run.seconds,

@@ -3,7 +3,7 @@
 
 use std::{collections::HashMap, path::Path};
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device, Tensor, Var};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use safetensors::SafeTensors;
 use serde::{Deserialize, Serialize};
@@ -26,6 +26,9 @@ use crate::{
 
 /// Metadata key of a checkpoint's run state.
 pub const CHECKPOINT_KEY: &str = "knowledge_boost_checkpoint";
+
+/// Name prefix of a joint model's large-model parameters (not its hint compression).
+const LARGE_PREFIX: &str = "large.";
 
 /// Validation examples run through the model at once (bounds its memory).
 pub const VALIDATION_SLICE: usize = 2;
@@ -54,6 +57,9 @@ pub struct TrainSettings {
     pub objective: Objective,
     /// Steps over which the learning rate rises linearly from zero (0: none).
     pub warmup: u64,
+    /// Joint runs: the large model is not trained (forward only; gradients
+    /// stop at its output, the hint compression still trains).
+    pub freeze_large: bool,
 }
 
 impl Default for TrainSettings {
@@ -69,11 +75,17 @@ impl Default for TrainSettings {
             seed: 0,
             objective: Objective::SiSdr,
             warmup: 0,
+            freeze_large: false,
         }
     }
 }
 
 impl TrainSettings {
+    /// Whether the parameter `name` is held fixed (the large model of a frozen joint run).
+    pub fn frozen(&self, name: &str) -> bool {
+        self.freeze_large && name.starts_with(LARGE_PREFIX)
+    }
+
     /// The warm-up factor of the learning rate at step `step` (counted from 1).
     pub fn warm(&self, step: u64) -> f64 {
         if self.warmup == 0 {
@@ -185,10 +197,14 @@ impl Trainer {
             .collect();
         let layout = ParamLayout::new(&shapes);
         let flat = layout.flatten(&tensors)?;
-        let model = FastModel::new(&layout, &self.config)?;
+        let mut model = FastModel::new(&layout, &self.config)?;
+        model.set_freeze_large(self.settings.freeze_large);
         let frames = samples.div_ceil(model.config().chunk);
         let mut adam = FlatAdam::new(layout.len());
         for (name, _, range) in layout.entries() {
+            if self.settings.frozen(name) {
+                continue;
+            }
             if let Some((m, v)) = self.adam.moments.get(name) {
                 adam.m[range.clone()].copy_from_slice(&m.flatten_all()?.to_vec1::<f32>()?);
                 adam.v[range.clone()].copy_from_slice(&v.flatten_all()?.to_vec1::<f32>()?);
@@ -370,7 +386,13 @@ impl Trainer {
         let keep = self.hint_keep(b, n.div_ceil(self.chunk()))?;
         let loss = self.loss_ordered(&self.output(mixture, keep.as_ref())?, targets, fixed)?;
         let grads = loss.backward()?;
-        let vars = self.params.vars().clone();
+        let vars: HashMap<String, Var> = self
+            .params
+            .vars()
+            .iter()
+            .filter(|(name, _)| !self.settings.frozen(name))
+            .map(|(name, var)| (name.clone(), var.clone()))
+            .collect();
         let warm = self.settings.warm(self.step + 1);
         let grad_norm = self.adam.step(&vars, &grads, (warm, self.settings.clip))?;
         self.step += 1;

@@ -29,6 +29,7 @@ pub struct FastModel {
     small: FastGridNet,
     large: Option<Large>,
     derived_len: usize,
+    freeze_large: bool,
 }
 
 /// The large half's buffers.
@@ -80,7 +81,14 @@ impl FastModel {
             small,
             large,
             derived_len: derived.len(),
+            freeze_large: false,
         })
+    }
+
+    /// Holds a pair's large model fixed: its backward pass is skipped and its
+    /// gradients stay zero; the hint compression still trains.
+    pub fn set_freeze_large(&mut self, on: bool) {
+        self.freeze_large = on;
     }
 
     /// The (small) model's shape: the one whose output is trained.
@@ -164,18 +172,25 @@ impl FastModel {
                 &ws.keep,
                 (frames, hc, l.delay),
             );
-            let oc = l.net.config().out_channels();
-            lb.ws.dspec[..frames.rows() * oc].fill(0.0);
+            let dspec = if self.freeze_large {
+                None
+            } else {
+                let oc = l.net.config().out_channels();
+                lb.ws.dspec[..frames.rows() * oc].fill(0.0);
+                Some(&mut lb.ws.dspec[..])
+            };
             l.compress.backward(
                 k,
                 pd.1,
                 &lb.ws.spec,
                 &lb.draw,
                 frames,
-                Some(&mut lb.ws.dspec),
+                dspec,
                 (&mut lb.ws.grads, &mut lb.tap_grads),
             );
-            l.net.backward_spectrum(k, pd, &mut lb.ws, examples);
+            if !self.freeze_large {
+                l.net.backward_spectrum(k, pd, &mut lb.ws, examples);
+            }
             for (a, b) in ws.small.grads.iter_mut().zip(&lb.ws.grads) {
                 *a += b;
             }
