@@ -694,6 +694,29 @@ fn mbrola_corpus(opts: &FetchOptions, report: &mut FetchReport) -> Result<Option
     Ok(Some(m))
 }
 
+/// A user's folder of speech or noise, decoded into the cache under a name
+/// made of its corpus and a hash of its path.
+fn user_corpus(
+    opts: &FetchOptions,
+    folder: &UserFolder,
+    report: &mut FetchReport,
+) -> Result<Manifest> {
+    let name = format!(
+        "{}-{:08x}",
+        folder.corpus(),
+        stable_hash(&folder.path.to_string_lossy()) as u32
+    );
+    decode_corpus(
+        &opts.cache,
+        &name,
+        &folder.path,
+        &|_| true,
+        0,
+        report,
+        opts.progress,
+    )
+}
+
 /// Runs the whole pipeline and writes `cache/index.json`.
 pub fn fetch(opts: &FetchOptions) -> Result<(Index, FetchReport)> {
     let cache = &opts.cache;
@@ -719,20 +742,7 @@ pub fn fetch(opts: &FetchOptions) -> Result<(Index, FetchReport)> {
         }
     }
     for folder in &opts.speech {
-        let name = format!(
-            "{}-{:08x}",
-            folder.corpus(),
-            stable_hash(&folder.path.to_string_lossy()) as u32
-        );
-        let m = decode_corpus(
-            cache,
-            &name,
-            &folder.path,
-            &|_| true,
-            0,
-            &mut report,
-            opts.progress,
-        )?;
+        let m = user_corpus(opts, folder, &mut report)?;
         index.speech.extend(speech_entries(
             &m,
             &|_| "und".into(),
@@ -741,20 +751,7 @@ pub fn fetch(opts: &FetchOptions) -> Result<(Index, FetchReport)> {
         ));
     }
     for folder in &opts.noise {
-        let name = format!(
-            "{}-{:08x}",
-            folder.corpus(),
-            stable_hash(&folder.path.to_string_lossy()) as u32
-        );
-        let m = decode_corpus(
-            cache,
-            &name,
-            &folder.path,
-            &|_| true,
-            0,
-            &mut report,
-            opts.progress,
-        )?;
+        let m = user_corpus(opts, folder, &mut report)?;
         index
             .noise
             .extend(noise_entries(&m, "user-supplied", folder.split));

@@ -86,11 +86,6 @@ impl Pools {
             .collect()
     }
 
-    /// Speech clips of one split.
-    pub fn speech_of(&self, split: Split) -> impl Iterator<Item = &Clip> {
-        self.speech.iter().filter(move |c| c.split == split)
-    }
-
     /// Checks that the pools hold something usable.
     pub fn check(&self) -> Result<()> {
         if self.heads.is_empty() {

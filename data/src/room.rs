@@ -92,12 +92,6 @@ impl Room {
         self.size.iter().product()
     }
 
-    /// Areas of the six walls, in the order of `absorption`.
-    pub fn wall_areas(&self) -> [f64; 6] {
-        let [x, y, z] = self.size;
-        [y * z, y * z, x * z, x * z, x * y, x * y]
-    }
-
     /// Energy decay rate (1/s) of sound travelling along each of the averaging directions:
     /// it meets the walls of axis i `|u_i| c / L_i` times a second, alternating between the two.
     fn decay_rates(&self) -> Vec<f64> {

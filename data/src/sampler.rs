@@ -70,11 +70,6 @@ impl MixtureSampler {
         self.next_index
     }
 
-    /// Moves to `index` (to resume training where it stopped).
-    pub fn seek(&mut self, index: u64) {
-        self.next_index = index;
-    }
-
     /// Task of the mixtures.
     pub fn task(&self) -> Task {
         self.task

@@ -27,11 +27,6 @@ impl SeededParams {
         }
     }
 
-    /// The underlying variables (trainable with candle's optimisers).
-    pub fn varmap(&self) -> &VarMap {
-        &self.map
-    }
-
     /// The variables by name (the map stays locked while the guard lives).
     pub fn vars(&self) -> std::sync::MutexGuard<'_, HashMap<String, Var>> {
         self.map.data().lock().expect("parameter map poisoned")

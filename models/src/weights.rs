@@ -237,17 +237,4 @@ impl Weights {
             VarBuilder::from_tensors(tensors, DType::F32, device),
         )
     }
-
-    /// Copies the tensors into the variables of `params` (for training on from a checkpoint).
-    pub fn copy_into(&self, params: &SeededParams) -> Result<()> {
-        let data = params.vars();
-        for (name, var) in data.iter() {
-            let t = self.tensors.get(name).ok_or_else(|| Error::Weights {
-                path: "checkpoint".into(),
-                msg: format!("missing tensor `{name}`"),
-            })?;
-            var.set(&t.to_device(var.device())?)?;
-        }
-        Ok(())
-    }
 }
