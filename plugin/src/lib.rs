@@ -29,16 +29,11 @@ use crate::{
     telemetry::Telemetry,
 };
 
-/// The bundle name the plugin is built and installed under.
+/// The plugin's package name, and the bundle name it is built and installed under.
 pub const BUNDLE_NAME: &str = "knowledge_boost";
 
 /// Test-only environment variable: when set at activation, the large model's thread never sends a hint.
 pub const STALL_ENV: &str = "KNOWLEDGE_BOOST_TEST_STALL";
-
-/// Latency of the models in 16 kHz samples, before resampling.
-pub fn model_latency_samples() -> usize {
-    kb_models::ModelConfig::small(2).latency_samples()
-}
 
 /// The plugin.
 pub struct KnowledgeBoost {
@@ -184,6 +179,11 @@ impl Plugin for KnowledgeBoost {
         };
         let block = self.scratch.len() / 2;
         let (in_l, in_r) = self.scratch.split_at_mut(block);
+        // A host that leaves the auxiliary output out (pedalboard, an unconnected
+        // bus) gets talker 1 on the main bus; the patched wrapper points the
+        // missing channels at scratch storage, so nothing else changes here.
+        let aux_missing = nice_plug::wrapper::missing_aux_outputs() & 1 != 0;
+        self.telemetry.aux_missing.store(aux_missing, Relaxed);
         let main = buffer.as_slice();
         let Some(aux_out) = aux.outputs.get_mut(0) else {
             return ProcessStatus::Error("the auxiliary output is missing");
@@ -193,6 +193,9 @@ impl Plugin for KnowledgeBoost {
             return ProcessStatus::Error("the plugin needs stereo buses");
         }
         let n = main[0].len();
+        if aux[0].len() < n || aux[1].len() < n {
+            return ProcessStatus::Error("the auxiliary output is shorter than the block");
+        }
         let rate = self.host_rate;
         self.telemetry
             .input_level

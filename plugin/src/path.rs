@@ -10,7 +10,7 @@ use std::{
 use crate::{
     background::{Background, Installed, Start},
     chunker::Fifo,
-    hint_link::{link, AudioLink, Slot, Tag, CHUNK_SAMPLES},
+    hint_link::{link, AudioLink, Slot, Tag, CHUNK_SAMPLES, OFFLINE_HINT_TIMEOUT},
     models::{self, Mode, ModelRequest},
     rate::{Downsampler, Upsampler, MODEL_RATE},
     telemetry::{Telemetry, CHUNK_BUDGET_US},
@@ -22,6 +22,12 @@ pub const CHUNK: usize = 128;
 pub const LOOKAHEAD: usize = 64;
 /// Output channels of the path: [talker or voice][left, right], main bus first.
 pub const OUT_CHANNELS: usize = 4;
+/// Host sample rates the path accepts, in Hz (any rate in between, fractional too).
+pub const HOST_RATES: std::ops::RangeInclusive<f64> = 1_000.0..=768_000.0;
+/// Exact digital silence this long past the latency closes the silence gate, in seconds.
+const GATE_HOLD_S: f64 = 0.05;
+/// The silence gate opens or closes over this long, in seconds.
+const GATE_RAMP_S: f64 = 0.002;
 
 /// How the path runs.
 #[derive(Debug, Clone, Copy)]
@@ -68,6 +74,8 @@ pub struct AudioPath {
     down: Downsampler,
     up: Upsampler,
     in_fifo: Fifo,
+    /// This call's input with non-finite samples replaced by zeros [2][frames_max].
+    clean: Vec<f32>,
     down_in: Vec<f32>,
     chunk: [f32; CHUNK_SAMPLES],
     out16: Vec<f32>,
@@ -92,6 +100,55 @@ pub struct AudioPath {
     delay_override: Option<u64>,
     mix: f32,
     gain: f32,
+    gate: SilenceGate,
+}
+
+/// Digital silence in gives digital silence out: once the input has been
+/// exactly zero for the latency plus a hold time, the wet signal fades to
+/// zero (the models answer silence with a faint noise floor of their own);
+/// any non-zero input opens it again at once.
+#[derive(Debug, Clone, Copy)]
+struct SilenceGate {
+    /// Consecutive host frames of exact zeros on both input channels.
+    silent: usize,
+    /// Frames of silence that close the gate.
+    hold: usize,
+    /// Current gain, 0..1.
+    gain: f32,
+    /// Gain change per frame while opening or closing.
+    step: f32,
+}
+
+impl SilenceGate {
+    fn new(rate: f64, latency: usize) -> Self {
+        Self {
+            silent: 0,
+            hold: latency + (GATE_HOLD_S * rate).ceil() as usize,
+            gain: 1.0,
+            step: (1.0 / (GATE_RAMP_S * rate).max(1.0)) as f32,
+        }
+    }
+
+    /// The wet gain for the frame whose input is `(l, r)`.
+    fn next(&mut self, l: f32, r: f32) -> f32 {
+        self.silent = if l == 0.0 && r == 0.0 {
+            self.silent.saturating_add(1)
+        } else {
+            0
+        };
+        let target = if self.silent >= self.hold { 0.0 } else { 1.0 };
+        if target > self.gain {
+            self.gain = (self.gain + self.step).min(1.0);
+        } else if target < self.gain {
+            self.gain = (self.gain - self.step).max(0.0);
+        }
+        self.gain
+    }
+
+    fn reset(&mut self) {
+        self.silent = 0;
+        self.gain = 1.0;
+    }
 }
 
 /// Host samples the output FIFO must be primed with so that it never runs dry,
@@ -121,7 +178,8 @@ pub fn signal_delay(host_rate: f64) -> Result<f64, String> {
     let mut down = Downsampler::new(host_rate, 2, CHUNK).map_err(|e| e.to_string())?;
     let mut up = Upsampler::new(host_rate, OUT_CHANNELS, CHUNK).map_err(|e| e.to_string())?;
     let at = (host_rate * 0.02) as usize;
-    let total = (host_rate * 0.1) as usize;
+    // 0.1 s, and at least 40 chunks: at low host rates the filters span many host samples.
+    let total = ((host_rate * 0.1) as usize).max(at + 40 * down.frames_max());
     let mut packed = vec![0.0; 2 * down.frames_max()];
     let mut chunk = vec![0.0; 2 * CHUNK];
     let mut out16 = vec![0.0; OUT_CHANNELS * CHUNK];
@@ -169,8 +227,12 @@ impl AudioPath {
         telemetry: Arc<Telemetry>,
     ) -> Result<Self, String> {
         let rate = cfg.host_rate;
-        if !(8_000.0..=384_000.0).contains(&rate) {
-            return Err(format!("unsupported sample rate {rate} Hz"));
+        if !HOST_RATES.contains(&rate) {
+            return Err(format!(
+                "unsupported sample rate {rate} Hz (the plugin runs at {} to {} Hz)",
+                HOST_RATES.start(),
+                HOST_RATES.end()
+            ));
         }
         let mut down = Downsampler::new(rate, 2, CHUNK).map_err(|e| e.to_string())?;
         let mut up = Upsampler::new(rate, OUT_CHANNELS, CHUNK).map_err(|e| e.to_string())?;
@@ -217,6 +279,7 @@ impl AudioPath {
             down,
             up,
             in_fifo: Fifo::new(2, frames_max),
+            clean: vec![0.0; 2 * frames_max],
             down_in: vec![0.0; 2 * frames_max],
             chunk: [0.0; CHUNK_SAMPLES],
             out16: vec![0.0; OUT_CHANNELS * CHUNK],
@@ -246,6 +309,7 @@ impl AudioPath {
             delay_override: cfg.delay_override,
             mix: 1.0,
             gain: 1.0,
+            gate: SilenceGate::new(rate, latency),
         })
     }
 
@@ -277,6 +341,7 @@ impl AudioPath {
         self.out_fifo.clear_with_zeros(self.prefill);
         self.dry.clear_with_zeros(self.latency);
         self.pass_tail = [0.0; 2 * LOOKAHEAD];
+        self.gate.reset();
         if let Some(s) = self.slot.small.as_mut() {
             s.reset();
         }
@@ -308,8 +373,26 @@ impl AudioPath {
         while pos < n {
             let need = self.down.frames_needed();
             let take = (need - self.in_fifo.len()).min(n - pos);
-            self.in_fifo.push(take, |ch| &input[ch][pos..]);
-            self.dry.push(take, |ch| &input[ch][pos..]);
+            let mut bad = 0;
+            for (ch, src) in input.iter().enumerate() {
+                let dst = &mut self.clean[ch * frames_max..ch * frames_max + take];
+                for (d, x) in dst.iter_mut().zip(&src[pos..pos + take]) {
+                    *d = if x.is_finite() {
+                        *x
+                    } else {
+                        bad += 1;
+                        0.0
+                    };
+                }
+            }
+            if bad > 0 {
+                self.telemetry.bad_input.fetch_add(bad, Relaxed);
+            }
+            let clean = &self.clean;
+            self.in_fifo
+                .push(take, |ch| &clean[ch * frames_max..(ch + 1) * frames_max]);
+            self.dry
+                .push(take, |ch| &clean[ch * frames_max..(ch + 1) * frames_max]);
             if self.in_fifo.len() == need {
                 self.step(c.boost);
             }
@@ -329,7 +412,8 @@ impl AudioPath {
             self.dry.consume(take);
             for i in 0..take {
                 let t = (pos + i + 1) as f32 / n as f32;
-                let m = mix0 + (c.mix - mix0) * t;
+                let open = self.gate.next(self.clean[i], self.clean[frames_max + i]);
+                let m = (mix0 + (c.mix - mix0) * t) * open;
                 let g = gain0 + (c.gain - gain0) * t;
                 for ch in 0..2 {
                     let d = self.dry_buf[ch * frames_max + i];
@@ -375,7 +459,16 @@ impl AudioPath {
     }
 
     fn run_model(&mut self, boost: bool) {
-        if self.link.swap_slot(&mut self.slot) {
+        let mut swapped = self.link.swap_slot(&mut self.slot);
+        // An offline render waits for a requested mode's model, so the switch
+        // lands on the same chunk every time the render runs.
+        let wanted = self.request.mode.load(Relaxed);
+        let started = Instant::now();
+        while self.wait && self.slot.mode != wanted && started.elapsed() < OFFLINE_HINT_TIMEOUT {
+            std::thread::sleep(std::time::Duration::from_micros(50));
+            swapped |= self.link.swap_slot(&mut self.slot);
+        }
+        if swapped {
             self.slot_start = self.index;
             self.last_hint = self.index;
         }
@@ -408,12 +501,14 @@ impl AudioPath {
                 t.hint_age_us.store(age as u32, Relaxed);
                 let s = engine.config().small.sources;
                 let t0 = Instant::now();
-                let ok = engine
-                    .process(&self.chunk, hint, &mut self.out16[..s * 2 * CHUNK])
-                    .is_ok();
+                let out = &mut self.out16[..s * 2 * CHUNK];
+                let ok = engine.process(&self.chunk, hint, out).is_ok();
                 t.record_small(t0.elapsed().as_nanos().min(u128::from(u32::MAX)) as u32);
-                if !ok {
-                    self.out16.fill(0.0);
+                if !ok || !out.iter().all(|v| v.is_finite()) {
+                    // A state driven out of range (extreme input) starts afresh.
+                    out.fill(0.0);
+                    engine.reset();
+                    t.engine_resets.fetch_add(1, Relaxed);
                 }
                 self.out16[s * 2 * CHUNK..].fill(0.0);
             }
@@ -430,5 +525,25 @@ impl AudioPath {
             }
         }
         self.index += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SilenceGate;
+
+    #[test]
+    fn the_silence_gate_holds_open_closes_after_its_hold_and_reopens_at_once() {
+        let mut gate = SilenceGate::new(48_000.0, 700);
+        let hold = 700 + 2_400;
+        let ramp = 96;
+        assert!((0..10_000).all(|i| gate.next(0.1 * ((i % 7) as f32 - 3.0) + 0.05, 0.0) == 1.0));
+        let closing: Vec<f32> = (0..hold + ramp + 10).map(|_| gate.next(0.0, 0.0)).collect();
+        assert!(closing[..hold - 1].iter().all(|g| *g == 1.0));
+        assert_eq!(closing[hold + ramp], 0.0);
+        assert!(closing.windows(2).all(|w| w[1] <= w[0]));
+        assert_eq!(gate.next(0.0, 1e-30), gate.step);
+        let opened = (0..ramp).map(|_| gate.next(0.2, -0.2)).last();
+        assert_eq!(opened, Some(1.0));
     }
 }

@@ -28,8 +28,15 @@ pub struct Telemetry {
     pub small_ns_max: AtomicU32,
     /// Large-engine real-time factor of the latest chunk, times 1e6.
     pub large_rtf_ppm: AtomicU32,
+    /// Non-finite input samples replaced by zeros since activation.
+    pub bad_input: AtomicU64,
+    /// Chunks whose output was not finite (the small engine restarted) since activation.
+    pub engine_resets: AtomicU64,
     /// True while the active mode has no model (audio passes through, latency-aligned).
     pub no_model: AtomicBool,
+    /// True while the host gives the auxiliary output (talker 2) no channels:
+    /// the plugin still processes, talker 2 is discarded.
+    pub aux_missing: AtomicBool,
     /// Level of the main input bus (the mixture).
     pub input_level: BusLevel,
     /// Level of the main output bus (talker 1, or the voice).
@@ -54,6 +61,8 @@ impl Telemetry {
             &self.hints_used,
             &self.hints_missed,
             &self.chunks_dropped,
+            &self.bad_input,
+            &self.engine_resets,
         ] {
             a.store(0, Relaxed);
         }

@@ -14,7 +14,10 @@ use clack_extensions::{
     render::{PluginRender, RenderMode},
 };
 use clack_host::{events::event_types::ParamValueEvent, prelude::*};
+use knowledge_boost::BUNDLE_NAME;
 use rand::{rngs::StdRng, Rng, SeedableRng};
+
+pub mod fuzz;
 
 /// The plugin's CLAP id.
 pub const CLAP_ID: &str = "org.knowledge-boost.knowledge-boost";
@@ -42,11 +45,13 @@ pub fn bundle() -> PathBuf {
     BUNDLE
         .get_or_init(|| {
             let status = cargo()
-                .args(["run", "-p", "xtask", "--", "bundle", "knowledge_boost"])
+                .args(["run", "-p", "xtask", "--", "bundle", BUNDLE_NAME])
                 .status()
                 .expect("cargo runs");
             assert!(status.success(), "bundling failed");
-            let path = workspace_root().join("target/bundled/knowledge_boost.clap");
+            let path = workspace_root()
+                .join("target/bundled")
+                .join(format!("{BUNDLE_NAME}.clap"));
             assert!(path.exists(), "{} missing after bundling", path.display());
             path
         })
@@ -61,14 +66,16 @@ pub fn alloc_checked_library() -> PathBuf {
         .args([
             "build",
             "-p",
-            "knowledge_boost",
+            BUNDLE_NAME,
             "--features",
             "assert_process_allocs",
         ])
         .status()
         .expect("cargo runs");
     assert!(status.success(), "debug build failed");
-    let built = workspace_root().join("target/debug/libknowledge_boost.so");
+    let built = workspace_root()
+        .join("target/debug")
+        .join(format!("lib{BUNDLE_NAME}.so"));
     let dir = workspace_root().join("target/kb-e2e");
     std::fs::create_dir_all(&dir).expect("target/kb-e2e");
     let copy = dir.join(format!("alloc-checked-{}.so", std::process::id()));
@@ -100,6 +107,20 @@ pub struct Run {
     pub max_block: u32,
     /// Seed of the block sizes.
     pub seed: u64,
+    /// How the host offers the auxiliary output (talker 2).
+    pub aux: AuxBus,
+}
+
+/// How a host offers the plugin's auxiliary output port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AuxBus {
+    /// Two channels, as the plugin declares.
+    #[default]
+    Connected,
+    /// The port is there with no channels (a disabled bus).
+    NoChannels,
+    /// Only the main output port is passed.
+    Absent,
 }
 
 /// What came out.
@@ -107,7 +128,8 @@ pub struct Run {
 pub struct Output {
     /// Latency the plugin reported after activation, in host samples.
     pub latency: u32,
-    /// [main L, main R, aux L, aux R], as long as the input.
+    /// [main L, main R, aux L, aux R], as long as the input (aux zeros
+    /// when the host gave the port no channels).
     pub channels: [Vec<f32>; 4],
     /// Block sizes used.
     pub blocks: usize,
@@ -129,15 +151,83 @@ impl HostHandlers for TestHost {
     type AudioProcessor<'a> = ();
 }
 
-/// Loads the plugin, sets the parameters, activates it at `run.rate` and streams `input` through it.
-pub fn process(run: &Run, input: [&[f32]; 2]) -> Result<Output, String> {
+/// A host's block buffers and port lists, allocated once.
+struct Blocks {
+    input_ports: AudioPorts,
+    output_ports: AudioPorts,
+    /// Input block [left, right].
+    inbuf: [Vec<f32>; 2],
+    /// Output block [main L, main R, aux L, aux R].
+    outbuf: [Vec<f32>; 4],
+}
+
+impl Blocks {
+    fn new(max: usize) -> Self {
+        Self {
+            input_ports: AudioPorts::with_capacity(2, 1),
+            output_ports: AudioPorts::with_capacity(4, 2),
+            inbuf: std::array::from_fn(|_| vec![0.0; max]),
+            outbuf: std::array::from_fn(|_| vec![0.0; max]),
+        }
+    }
+
+    /// One process call on the first `n` frames of `inbuf` into `outbuf`,
+    /// the auxiliary output offered as `aux` says.
+    fn process(
+        &mut self,
+        proc: &mut StartedPluginAudioProcessor<TestHost>,
+        (n, aux): (usize, AuxBus),
+        events: &InputEvents,
+    ) -> Result<(), String> {
+        let input_audio = self.input_ports.with_input_buffers([AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_input_only(
+                self.inbuf
+                    .iter_mut()
+                    .map(|b| InputChannel::variable(&mut b[..n])),
+            ),
+        }]);
+        let (main, rest) = self.outbuf.split_at_mut(2);
+        let aux_channels = if aux == AuxBus::Connected { 2 } else { 0 };
+        let ports = if aux == AuxBus::Absent { 1 } else { 2 };
+        let mut output_audio = self.output_ports.with_output_buffers(
+            [main, &mut rest[..aux_channels]]
+                .map(|bus| AudioPortBuffer {
+                    latency: 0,
+                    channels: AudioPortBufferType::f32_output_only(
+                        bus.iter_mut().map(|b| &mut b[..n]),
+                    ),
+                })
+                .into_iter()
+                .take(ports),
+        );
+        proc.process(
+            &input_audio,
+            &mut output_audio,
+            events,
+            &mut OutputEvents::void(),
+            None,
+            None,
+        )
+        .map_err(|x| format!("process: {x:?}"))?;
+        Ok(())
+    }
+}
+
+/// Loads the plugin library and creates one instance of the plugin.
+fn instantiate(plugin: &Path) -> Result<PluginInstance<TestHost>, String> {
     let host_info = HostInfo::new("kb-e2e", "knowledge-boost", "https://example.org", "0.1")
         .map_err(|x| format!("host info: {x:?}"))?;
     // SAFETY: the library is our own plugin, built by this workspace.
-    let entry = unsafe { PluginEntry::load(&run.plugin) }.map_err(|x| format!("load: {x:?}"))?;
+    let entry = unsafe { PluginEntry::load(plugin) }.map_err(|x| format!("load: {x:?}"))?;
     let id = CString::new(CLAP_ID).expect("no NUL");
-    let mut instance = PluginInstance::<TestHost>::new(|_| Shared, |_| (), &entry, &id, &host_info)
-        .map_err(|x| format!("instantiate: {x:?}"))?;
+    PluginInstance::<TestHost>::new(|_| Shared, |_| (), &entry, &id, &host_info)
+        .map_err(|x| format!("instantiate: {x:?}"))
+}
+
+/// Loads the plugin, sets the parameters, activates it at `run.rate` and streams `input` through it.
+pub fn process(run: &Run, input: [&[f32]; 2]) -> Result<Output, String> {
+    let mut instance = instantiate(&run.plugin)?;
 
     let params: PluginParams = instance
         .plugin_shared_handle()
@@ -185,57 +275,18 @@ pub fn process(run: &Run, input: [&[f32]; 2]) -> Result<Output, String> {
 
     let total = input[0].len();
     let max = run.max_block as usize;
-    let mut inbuf = [vec![0.0f32; max], vec![0.0f32; max]];
-    let mut outbuf = [
-        vec![0.0f32; max],
-        vec![0.0f32; max],
-        vec![0.0f32; max],
-        vec![0.0f32; max],
-    ];
+    let mut blocks_io = Blocks::new(max);
     let mut channels: [Vec<f32>; 4] = Default::default();
-    let mut input_ports = AudioPorts::with_capacity(2, 1);
-    let mut output_ports = AudioPorts::with_capacity(4, 2);
     let mut rng = StdRng::seed_from_u64(run.seed);
     let (mut pos, mut blocks) = (0, 0);
     while pos < total {
         let n = ((max as f64).powf(rng.random::<f64>()) as usize).clamp(1, max);
         let n = n.min(total - pos);
-        for (b, x) in inbuf.iter_mut().zip(input) {
+        for (b, x) in blocks_io.inbuf.iter_mut().zip(input) {
             b[..n].copy_from_slice(&x[pos..pos + n]);
         }
-        let input_audio = input_ports.with_input_buffers([AudioPortBuffer {
-            latency: 0,
-            channels: AudioPortBufferType::f32_input_only(
-                inbuf
-                    .iter_mut()
-                    .map(|b| InputChannel::variable(&mut b[..n])),
-            ),
-        }]);
-        let (main, aux) = outbuf.split_at_mut(2);
-        let mut output_audio = output_ports.with_output_buffers([
-            AudioPortBuffer {
-                latency: 0,
-                channels: AudioPortBufferType::f32_output_only(
-                    main.iter_mut().map(Vec::as_mut_slice),
-                ),
-            },
-            AudioPortBuffer {
-                latency: 0,
-                channels: AudioPortBufferType::f32_output_only(
-                    aux.iter_mut().map(Vec::as_mut_slice),
-                ),
-            },
-        ]);
-        proc.process(
-            &input_audio,
-            &mut output_audio,
-            &InputEvents::empty(),
-            &mut OutputEvents::void(),
-            None,
-            None,
-        )
-        .map_err(|x| format!("process: {x:?}"))?;
-        for (c, b) in channels.iter_mut().zip(&outbuf) {
+        blocks_io.process(&mut proc, (n, run.aux), &InputEvents::empty())?;
+        for (c, b) in channels.iter_mut().zip(&blocks_io.outbuf) {
             c.extend_from_slice(&b[..n]);
         }
         pos += n;

@@ -4,7 +4,8 @@
 use std::{path::PathBuf, sync::OnceLock};
 
 use kb_e2e::{
-    binaural_mixture, bundle, max_diff_shifted, process, reference, signal_delay, weight_file, Run,
+    binaural_mixture, bundle, max_diff_shifted, process, reference, signal_delay, weight_file,
+    AuxBus, Run,
 };
 use kb_models::{weights::Weights, JointConfig};
 
@@ -28,6 +29,7 @@ fn run(rate: f64, offline: bool, params: Vec<(&'static str, f64)>, seed: u64) ->
         params,
         max_block: 8192,
         seed,
+        aux: AuxBus::Connected,
     }
 }
 
@@ -78,6 +80,44 @@ fn output_is_finite_and_matches_the_offline_engines() {
             out.latency, out.blocks
         );
         assert!(worst < 1e-3, "{rate} Hz: max difference {worst}");
+    }
+}
+
+/// A host that leaves the auxiliary output out (pedalboard disables it; some
+/// DAWs leave it unconnected) still gets talker 1 on the main bus: the same
+/// samples as with the bus connected, not the input passed through.
+#[test]
+fn a_host_without_the_auxiliary_bus_still_gets_processed_audio() {
+    let rate = 48_000.0;
+    let x = binaural_mixture(rate, 4.0, 7);
+    let full = process(&run(rate, true, Vec::new(), 4), [&x[0], &x[1]]).expect("host run");
+    for aux in [AuxBus::NoChannels, AuxBus::Absent] {
+        let out = process(
+            &Run {
+                aux,
+                ..run(rate, true, Vec::new(), 4)
+            },
+            [&x[0], &x[1]],
+        )
+        .expect("host run");
+        let shift = out.latency as usize;
+        let from_input = (0..2)
+            .map(|ch| max_diff_shifted(&out.channels[ch], &x[ch], shift))
+            .fold(0f32, f32::max);
+        let from_full = (0..2)
+            .map(|ch| max_diff_shifted(&out.channels[ch], &full.channels[ch], 0))
+            .fold(0f32, f32::max);
+        println!(
+            "{aux:?}: max |main - input| {from_input:.3e}, max |main - main with the bus| {from_full:.3e}"
+        );
+        assert!(
+            from_input > 1e-2,
+            "{aux:?}: the input came back unprocessed"
+        );
+        assert_eq!(
+            from_full, 0.0,
+            "{aux:?}: talker 1 differs from the run with the bus"
+        );
     }
 }
 

@@ -21,6 +21,7 @@ fn stalled_background_gives_the_small_only_output() {
         params: Vec::new(),
         max_block: 8192,
         seed: 8,
+        aux: Default::default(),
     };
     let out = process(&run, [&x[0], &x[1]]).expect("host run");
     assert!(out.channels.iter().flatten().all(|v| v.is_finite()));

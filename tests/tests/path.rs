@@ -23,6 +23,16 @@ fn request(weights: Option<&std::path::Path>) -> Arc<ModelRequest> {
     })
 }
 
+/// The path's configuration at `rate`, waiting for every hint when `wait`.
+fn config(rate: f64, wait: bool) -> PathConfig {
+    PathConfig {
+        host_rate: rate,
+        wait_for_hints: wait,
+        stall_background: false,
+        delay_override: None,
+    }
+}
+
 fn stream(path: &mut AudioPath, x: &[Vec<f32>; 2], c: &Controls, seed: u64) -> [Vec<f32>; 4] {
     let n = x[0].len();
     let mut out: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0; n]);
@@ -53,12 +63,7 @@ fn path_matches_the_offline_engines_at_every_rate() {
     let w = Weights::load(&file).expect("weights");
     for (i, rate) in SUPPORTED_RATES.into_iter().enumerate() {
         let rate = f64::from(rate);
-        let cfg = PathConfig {
-            host_rate: rate,
-            wait_for_hints: true,
-            stall_background: false,
-            delay_override: None,
-        };
+        let cfg = config(rate, true);
         let telemetry = Arc::new(Telemetry::default());
         let mut path = AudioPath::new(&cfg, request(Some(&file)), telemetry.clone()).expect("path");
         assert!(path.has_model(), "{}", telemetry.message());
@@ -82,6 +87,110 @@ fn path_matches_the_offline_engines_at_every_rate() {
     }
 }
 
+/// The rates clap-validator and Steinberg's validator try, and the range's
+/// ends: the path activates, and its output still equals the offline engines
+/// at the measured delay.
+#[test]
+fn odd_and_extreme_host_rates_match_the_offline_engines() {
+    let file = weight_file("path-odd", JointConfig::tiny(2, 1, 2), 22);
+    let w = Weights::load(&file).expect("weights");
+    for (i, rate) in [
+        1_000.0,
+        1_234.567_8,
+        12_345.678,
+        45_678.901,
+        123_456.78,
+        768_000.0,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let cfg = config(rate, true);
+        let telemetry = Arc::new(Telemetry::default());
+        let mut path = AudioPath::new(&cfg, request(Some(&file)), telemetry).expect("path");
+        let x = binaural_mixture(rate, 1.0, 40 + i as u64);
+        let out = stream(&mut path, &x, &Controls::default(), i as u64);
+        assert!(out.iter().flatten().all(|v| v.is_finite()), "{rate} Hz");
+        let r = reference(&w, rate, [&x[0], &x[1]], true);
+        let shift = path.latency() - signal_delay(rate);
+        let energy: f64 = r[0].iter().map(|v| f64::from(*v).powi(2)).sum();
+        let worst = (0..4)
+            .map(|ch| max_diff_shifted(&out[ch], &r[ch], shift))
+            .fold(0.0, f32::max);
+        println!(
+            "{rate} Hz: latency {} samples ({:.2} ms), max diff {worst:.2e}",
+            path.latency(),
+            path.latency() as f64 / rate * 1e3
+        );
+        assert!(energy > 1e-6, "{rate} Hz: the reference is silent");
+        assert!(worst < 1e-3, "{rate} Hz: {worst}");
+    }
+    for rate in [999.0, 768_001.0, 0.0, f64::NAN] {
+        let cfg = config(rate, false);
+        let telemetry = Arc::new(Telemetry::default());
+        let err = AudioPath::new(&cfg, request(Some(&file)), telemetry).err();
+        assert!(err.is_some_and(|e| e.contains("sample rate")), "{rate} Hz");
+    }
+}
+
+/// Digital silence in gives digital silence out once the latency and the
+/// gate's hold have passed, where the engines alone leave a noise floor;
+/// and the first sound after it comes through unchanged.
+#[test]
+fn digital_silence_in_gives_digital_silence_out() {
+    let file = weight_file("path-silence", JointConfig::tiny(2, 1, 2), 23);
+    let w = Weights::load(&file).expect("weights");
+    let rate = 48_000.0;
+    let cfg = config(rate, true);
+    let telemetry = Arc::new(Telemetry::default());
+    let mut path = AudioPath::new(&cfg, request(Some(&file)), telemetry).expect("path");
+    let (first, then) = (
+        binaural_mixture(rate, 0.5, 3),
+        binaural_mixture(rate, 0.5, 4),
+    );
+    let (loud, quiet) = (first[0].len(), (rate * 1.5) as usize);
+    let x = [0, 1].map(|ear| {
+        let mut s = first[ear].clone();
+        s.resize(loud + quiet, 0.0);
+        s.extend_from_slice(&then[ear]);
+        s
+    });
+    let out = stream(&mut path, &x, &Controls::default(), 5);
+    let lat = path.latency();
+    // The gate closes within the latency, a 50 ms hold and a 2 ms ramp after the sound ends.
+    let closed = loud + lat + (0.06 * rate) as usize..loud + quiet;
+    let peak =
+        |ch: &[f32], r: std::ops::Range<usize>| ch[r].iter().fold(0f32, |m, v| m.max(v.abs()));
+    let engines = reference(&w, rate, [&x[0], &x[1]], true);
+    let shift = lat - signal_delay(rate);
+    let floor = (0..4)
+        .map(|ch| peak(&engines[ch], closed.start - shift..closed.end - shift))
+        .fold(0f32, f32::max);
+    let gated = (0..4)
+        .map(|ch| peak(&out[ch], closed.clone()))
+        .fold(0f32, f32::max);
+    println!(
+        "silence: engines alone peak {:.1} dBFS, the path {gated:e}",
+        20.0 * floor.log10()
+    );
+    assert!(
+        floor > 0.0,
+        "the engines alone are silent: the check proves nothing"
+    );
+    assert_eq!(gated, 0.0, "digital silence in, not silence out");
+    // The sound after the silence reaches the output as the engines give it.
+    let back = loud + quiet + lat..(engines[0].len() + shift).min(x[0].len());
+    let after = (0..4)
+        .map(|ch| {
+            back.clone()
+                .map(|i| (out[ch][i] - engines[ch][i - shift]).abs())
+                .fold(0f32, f32::max)
+        })
+        .fold(0f32, f32::max);
+    println!("after the silence: max |path - engines| {after:.2e}");
+    assert!(after < 1e-3, "{after}");
+}
+
 #[test]
 fn without_a_model_the_wet_path_is_the_input_delayed_by_the_latency() {
     if Mode::Separate.default_weights().is_some() {
@@ -89,12 +198,7 @@ fn without_a_model_the_wet_path_is_the_input_delayed_by_the_latency() {
         return;
     }
     for rate in SUPPORTED_RATES.map(f64::from) {
-        let cfg = PathConfig {
-            host_rate: rate,
-            wait_for_hints: false,
-            stall_background: false,
-            delay_override: None,
-        };
+        let cfg = config(rate, false);
         let telemetry = Arc::new(Telemetry::default());
         let mut path = AudioPath::new(&cfg, request(None), telemetry.clone()).expect("path");
         assert!(!path.has_model());
@@ -149,12 +253,7 @@ fn a_bad_weight_file_is_refused_with_a_message() {
     std::fs::write(&bad, b"not a weight file").expect("write");
     let wrong = weight_file("enhance-for-separate", JointConfig::tiny(1, 1, 2), 1);
     for file in [bad, wrong] {
-        let cfg = PathConfig {
-            host_rate: 48_000.0,
-            wait_for_hints: false,
-            stall_background: false,
-            delay_override: None,
-        };
+        let cfg = config(48_000.0, false);
         let telemetry = Arc::new(Telemetry::default());
         let mut path = AudioPath::new(&cfg, request(Some(&file)), telemetry.clone()).expect("path");
         let msg = telemetry.message();
@@ -175,12 +274,7 @@ fn a_mode_switch_swaps_the_model_in_off_the_audio_thread() {
     req.overrides
         .write()
         .set(Mode::Enhance, Some(enh.display().to_string()));
-    let cfg = PathConfig {
-        host_rate: 48_000.0,
-        wait_for_hints: false,
-        stall_background: false,
-        delay_override: None,
-    };
+    let cfg = config(48_000.0, false);
     let telemetry = Arc::new(Telemetry::default());
     let mut path = AudioPath::new(&cfg, req, telemetry).expect("path");
     assert_eq!(path.active_mode(), Mode::Separate);
@@ -215,12 +309,7 @@ fn a_mode_switch_swaps_the_model_in_off_the_audio_thread() {
 fn in_real_time_hints_arrive_and_every_chunk_is_counted() {
     let file = weight_file("realtime", JointConfig::paper(2, 2, 2), 4);
     let rate = 48_000.0;
-    let cfg = PathConfig {
-        host_rate: rate,
-        wait_for_hints: false,
-        stall_background: false,
-        delay_override: None,
-    };
+    let cfg = config(rate, false);
     let telemetry = Arc::new(Telemetry::default());
     let mut path = AudioPath::new(&cfg, request(Some(&file)), telemetry.clone()).expect("path");
     let x = binaural_mixture(rate, 3.0, 5);

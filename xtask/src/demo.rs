@@ -88,10 +88,12 @@ fn synthetic_scene(rate: u32, seconds: f64) -> Scene {
 pub fn run(args: &Args) -> Result<(), String> {
     nice_plug_xtask::main_with_args(
         "cargo xtask",
-        ["bundle", "knowledge_boost", "--release"].map(String::from),
+        ["bundle", knowledge_boost::BUNDLE_NAME, "--release"].map(String::from),
     )
     .map_err(|e| format!("bundling failed: {e:#}"))?;
-    let plugin = kb_e2e::workspace_root().join("target/bundled/knowledge_boost.clap");
+    let plugin = kb_e2e::workspace_root()
+        .join("target/bundled")
+        .join(format!("{}.clap", knowledge_boost::BUNDLE_NAME));
     let built_in = knowledge_boost::models::Mode::Separate
         .default_weights()
         .is_some();
@@ -129,6 +131,7 @@ pub fn run(args: &Args) -> Result<(), String> {
             params: vec![("boost", if boost { 1.0 } else { 0.0 })],
             max_block: 1024,
             seed: 1,
+            aux: Default::default(),
         };
         let padded: [Vec<f32>; 2] = mix.clone().map(|mut m| {
             m.resize(m.len() + (rate * 0.1) as usize, 0.0);

@@ -166,6 +166,14 @@ fn levels(ui: &mut Ui, view: &View) {
             .zip(view.levels)
         {
             ui.label(name);
+            if name == "Talker 2" && view.aux_missing {
+                ui.label(
+                    RichText::new("no bus: the host left the auxiliary output out")
+                        .color(style::WARN),
+                );
+                ui.end_row();
+                continue;
+            }
             ui.horizontal(|ui| {
                 meter::level(ui, level, METER_WIDTH);
                 ui.label(

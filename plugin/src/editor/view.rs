@@ -51,6 +51,8 @@ pub struct View {
     pub latency_ms: f64,
     /// True while no model runs (audio passes through).
     pub no_model: bool,
+    /// True while the host connects no auxiliary output (talker 2 has no bus).
+    pub aux_missing: bool,
     /// The loaded model.
     pub model: Option<ModelInfo>,
     /// The latest load message (a refused weight file), or empty.
@@ -70,6 +72,7 @@ impl View {
             large_rtf: t.large_rtf(),
             latency_ms: t.latency_ms(),
             no_model: t.no_model.load(Relaxed),
+            aux_missing: t.aux_missing.load(Relaxed),
             model: t.model(),
             message: t.message(),
         }
