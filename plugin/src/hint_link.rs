@@ -13,7 +13,7 @@ use kb_models::engine::{HintFrame, SmallEngine};
 use crate::telemetry::Telemetry;
 
 /// Samples in one 16 kHz input chunk of both ears.
-pub const CHUNK_SAMPLES: usize = 2 * 128;
+pub const CHUNK_SAMPLES: usize = 2 * crate::path::CHUNK;
 
 /// Input chunks in flight (0.5 s): a slower large engine loses chunks beyond this.
 pub const CHUNK_POOL: usize = 64;

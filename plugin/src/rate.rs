@@ -6,7 +6,7 @@ use rubato::{
 };
 
 /// The models' sample rate.
-pub const MODEL_RATE: u32 = 16_000;
+pub const MODEL_RATE: u32 = kb_models::SAMPLE_RATE as u32;
 
 /// Common host rates the plugin is tested at (any rate in `path::HOST_RATES` works).
 pub const SUPPORTED_RATES: [u32; 5] = [44_100, 48_000, 88_200, 96_000, 192_000];

@@ -11,7 +11,7 @@ use crate::eval::resample::resample_oct;
 use crate::process::{read_binaural, write_stereo};
 
 /// The models' sample rate, the rate of the demo clip.
-const CLIP_RATE: u32 = 16_000;
+const CLIP_RATE: u32 = kb_models::SAMPLE_RATE as u32;
 
 /// Arguments of `cargo xtask demo`.
 #[derive(clap::Args)]

@@ -5,7 +5,7 @@ pub use kb_models::metrics::si_sdr_db as si_sdr;
 use super::stoi::stoi;
 
 /// The models' sample rate in Hz.
-const RATE: usize = 16_000;
+const RATE: usize = kb_models::SAMPLE_RATE;
 
 /// Wideband PESQ (P.862.2 MOS-LQO) of `degraded` against `reference` at 16 kHz;
 /// None when P.862 finds no utterance or the `pesq` crate panics (it does on
