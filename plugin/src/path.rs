@@ -23,7 +23,7 @@ pub const LOOKAHEAD: usize = 64;
 /// Output channels of the path: [talker or voice][left, right], main bus first.
 pub const OUT_CHANNELS: usize = 4;
 /// Host sample rates the path accepts, in Hz (any rate in between, fractional too).
-pub const HOST_RATES: std::ops::RangeInclusive<f64> = 1_000.0..=768_000.0;
+pub const HOST_RATES: std::ops::RangeInclusive<f64> = 1_000.0..=2_000_000.0;
 /// Exact digital silence this long past the latency closes the silence gate, in seconds.
 const GATE_HOLD_S: f64 = 0.05;
 /// The silence gate opens or closes over this long, in seconds.

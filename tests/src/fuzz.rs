@@ -5,11 +5,10 @@
 
 use std::path::Path;
 
-use clack_extensions::render::{PluginRender, RenderMode};
 use clack_host::{events::event_types::ParamValueEvent, prelude::*};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
-use crate::{binaural_mixture, instantiate, param_id, AuxBus, Blocks};
+use crate::{binaural_mixture, instantiate, param_id, render_offline, AuxBus, Blocks};
 
 /// Host rates the fuzzer reactivates at (the validators' odd rate among them).
 const RATES: [f64; 5] = [22_050.0, 44_100.0, 48_000.0, 96_000.0, 12_345.678];
@@ -48,13 +47,7 @@ pub struct Report {
 /// Runs `activations` activations of `seconds` each through the plugin at `plugin`, all drawn from `seed`.
 pub fn run(plugin: &Path, seed: u64, activations: usize, seconds: f64) -> Result<Report, String> {
     let mut instance = instantiate(plugin)?;
-    let render: PluginRender = instance
-        .plugin_shared_handle()
-        .get_extension()
-        .ok_or("no render extension")?;
-    render
-        .set(&instance.plugin_handle(), RenderMode::Offline)
-        .map_err(|x| format!("render mode: {x:?}"))?;
+    render_offline(&mut instance)?;
     let ids = PARAMS.map(|p| ClapId::new(param_id(p)));
     let mut rng = StdRng::seed_from_u64(seed);
     let mut report = Report {

@@ -214,6 +214,17 @@ impl Blocks {
     }
 }
 
+/// Puts the plugin into CLAP's offline render mode (it waits for every hint).
+fn render_offline(instance: &mut PluginInstance<TestHost>) -> Result<(), String> {
+    let render: PluginRender = instance
+        .plugin_shared_handle()
+        .get_extension()
+        .ok_or("no render extension")?;
+    render
+        .set(&instance.plugin_handle(), RenderMode::Offline)
+        .map_err(|x| format!("render mode: {x:?}"))
+}
+
 /// Loads the plugin library and creates one instance of the plugin.
 fn instantiate(plugin: &Path) -> Result<PluginInstance<TestHost>, String> {
     let host_info = HostInfo::new("kb-e2e", "knowledge-boost", "https://example.org", "0.1")
@@ -247,13 +258,7 @@ pub fn process(run: &Run, input: [&[f32]; 2]) -> Result<Output, String> {
         &mut OutputEvents::void(),
     );
     if run.offline {
-        let render: PluginRender = instance
-            .plugin_shared_handle()
-            .get_extension()
-            .ok_or("no render extension")?;
-        render
-            .set(&instance.plugin_handle(), RenderMode::Offline)
-            .map_err(|x| format!("render mode: {x:?}"))?;
+        render_offline(&mut instance)?;
     }
 
     let config = PluginAudioConfiguration {

@@ -101,6 +101,8 @@ fn odd_and_extreme_host_rates_match_the_offline_engines() {
         45_678.901,
         123_456.78,
         768_000.0,
+        1_234_567.8,
+        2_000_000.0,
     ]
     .into_iter()
     .enumerate()
@@ -125,7 +127,7 @@ fn odd_and_extreme_host_rates_match_the_offline_engines() {
         assert!(energy > 1e-6, "{rate} Hz: the reference is silent");
         assert!(worst < 1e-3, "{rate} Hz: {worst}");
     }
-    for rate in [999.0, 768_001.0, 0.0, f64::NAN] {
+    for rate in [999.0, 2_000_001.0, 0.0, f64::NAN] {
         let cfg = config(rate, false);
         let telemetry = Arc::new(Telemetry::default());
         let err = AudioPath::new(&cfg, request(Some(&file)), telemetry).err();
