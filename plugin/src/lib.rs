@@ -32,7 +32,8 @@ use crate::{
 /// The plugin's package name, and the bundle name it is built and installed under.
 pub const BUNDLE_NAME: &str = "knowledge_boost";
 
-/// Test-only environment variable: when set at activation, the large model's thread never sends a hint.
+/// Test-only environment variable, read only by `test_hooks` builds: when set at
+/// activation, the large model's thread never sends a hint.
 pub const STALL_ENV: &str = "KNOWLEDGE_BOOST_TEST_STALL";
 
 /// The plugin.
@@ -135,7 +136,7 @@ impl Plugin for KnowledgeBoost {
         let cfg = PathConfig {
             host_rate: f64::from(buffer_config.sample_rate),
             wait_for_hints: buffer_config.process_mode == ProcessMode::Offline,
-            stall_background: std::env::var_os(STALL_ENV).is_some(),
+            stall_background: cfg!(feature = "test_hooks") && std::env::var_os(STALL_ENV).is_some(),
             delay_override: None,
         };
         match AudioPath::new(&cfg, self.request.clone(), self.telemetry.clone()) {

@@ -56,6 +56,19 @@ impl Mode {
         }
     }
 
+    /// Why a build has no default model for this mode, as the editor shows it.
+    pub fn missing_model_reason(self) -> &'static str {
+        match self {
+            Mode::Separate => "no separation model in this build",
+            Mode::Enhance => {
+                "no enhancement model is trained yet (load a weight file from `cargo xtask train --task se`)"
+            }
+            Mode::Extract => {
+                "target extraction is not built yet: no model can run in this mode"
+            }
+        }
+    }
+
     /// Environment variable that overrides this mode's weights when the plugin is created.
     pub fn env_var(self) -> &'static str {
         match self {
@@ -245,7 +258,7 @@ pub fn load(mode: Mode, user_file: Option<&str>) -> Loaded {
                     Ok((build(&w, mode)?, info))
                 })
         }
-        None => Err(format!("no {} model in this build", mode.name())),
+        None => Err(mode.missing_model_reason().to_owned()),
     };
     match pair {
         Ok((pair, info)) => Loaded {

@@ -58,9 +58,10 @@ pub fn bundle() -> PathBuf {
         .clone()
 }
 
-/// Builds the debug plugin with nice-plug's `assert_process_allocs` (its own
-/// feature set, so the other debug artifacts stay) and returns a copy of the
-/// shared library that later builds cannot overwrite.
+/// Builds the debug plugin with nice-plug's `assert_process_allocs` and the
+/// plugin's `test_hooks` (its own feature set, so the other debug artifacts
+/// stay) and returns a copy of the shared library that later builds cannot
+/// overwrite.
 pub fn alloc_checked_library() -> PathBuf {
     let status = cargo()
         .args([
@@ -68,7 +69,7 @@ pub fn alloc_checked_library() -> PathBuf {
             "-p",
             BUNDLE_NAME,
             "--features",
-            "assert_process_allocs",
+            "assert_process_allocs,test_hooks",
         ])
         .status()
         .expect("cargo runs");

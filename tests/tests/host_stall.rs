@@ -1,8 +1,10 @@
-//! With the large model's thread stalled (test-only switch), audio keeps flowing
-//! in real-time mode and equals the small model run without hints.
+//! With the large model's thread stalled (the switch only `test_hooks` builds
+//! read, so the allocation-checked library), audio keeps flowing in real-time
+//! mode and equals the small model run without hints.
 
 use kb_e2e::{
-    binaural_mixture, bundle, max_diff_shifted, process, reference, signal_delay, weight_file, Run,
+    alloc_checked_library, binaural_mixture, max_diff_shifted, process, reference, signal_delay,
+    weight_file, Run,
 };
 use kb_models::{weights::Weights, JointConfig};
 
@@ -15,7 +17,7 @@ fn stalled_background_gives_the_small_only_output() {
     let rate = 48_000.0;
     let x = binaural_mixture(rate, 20.0, 4);
     let run = Run {
-        plugin: bundle(),
+        plugin: alloc_checked_library(),
         rate,
         offline: false,
         params: Vec::new(),

@@ -92,7 +92,7 @@ fn mode_label(mode: Mode) -> &'static str {
     match mode {
         Mode::Separate => "Separate",
         Mode::Enhance => "Enhance",
-        Mode::Extract => "Extract",
+        Mode::Extract => "Extract (not built yet)",
     }
 }
 
