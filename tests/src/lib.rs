@@ -5,7 +5,7 @@ use std::{
     ffi::CString,
     path::{Path, PathBuf},
     process::Command,
-    sync::OnceLock,
+    sync::{Arc, OnceLock},
 };
 
 use clack_extensions::{
@@ -14,7 +14,12 @@ use clack_extensions::{
     render::{PluginRender, RenderMode},
 };
 use clack_host::{events::event_types::ParamValueEvent, prelude::*};
-use knowledge_boost::BUNDLE_NAME;
+use knowledge_boost::{
+    models::{Mode, ModelRequest, OverridePaths},
+    path::PathConfig,
+    BUNDLE_NAME,
+};
+use parking_lot::RwLock;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
 pub mod fuzz;
@@ -508,4 +513,24 @@ pub fn state_roundtrip(plugin: &Path, params: &[(&'static str, f64)]) -> Result<
         values,
         resaved: again,
     })
+}
+
+/// A request for Separate mode with `weights` as its file (None: no model, pass-through).
+pub fn separate_request(weights: Option<&Path>) -> Arc<ModelRequest> {
+    let mut paths = OverridePaths::default();
+    paths.set(Mode::Separate, weights.map(|p| p.display().to_string()));
+    Arc::new(ModelRequest {
+        mode: (Mode::Separate as u8).into(),
+        overrides: Arc::new(RwLock::new(paths)),
+    })
+}
+
+/// The signal path's configuration at `rate`, waiting for every hint when `wait`.
+pub fn path_config(rate: f64, wait: bool) -> PathConfig {
+    PathConfig {
+        host_rate: rate,
+        wait_for_hints: wait,
+        stall_background: false,
+        delay_override: None,
+    }
 }

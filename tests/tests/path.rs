@@ -3,35 +3,18 @@
 
 use std::sync::Arc;
 
-use kb_e2e::{binaural_mixture, max_diff_shifted, reference, signal_delay, weight_file};
+use kb_e2e::{
+    binaural_mixture, max_diff_shifted, path_config, reference, separate_request, signal_delay,
+    weight_file,
+};
 use kb_models::{weights::Weights, JointConfig};
 use knowledge_boost::{
-    models::{Mode, ModelRequest, OverridePaths},
-    path::{AudioPath, Controls, PathConfig},
+    models::Mode,
+    path::{AudioPath, Controls},
     rate::SUPPORTED_RATES,
     telemetry::Telemetry,
 };
-use parking_lot::RwLock;
 use rand::{rngs::StdRng, Rng, SeedableRng};
-
-fn request(weights: Option<&std::path::Path>) -> Arc<ModelRequest> {
-    let mut paths = OverridePaths::default();
-    paths.set(Mode::Separate, weights.map(|p| p.display().to_string()));
-    Arc::new(ModelRequest {
-        mode: Default::default(),
-        overrides: Arc::new(RwLock::new(paths)),
-    })
-}
-
-/// The path's configuration at `rate`, waiting for every hint when `wait`.
-fn config(rate: f64, wait: bool) -> PathConfig {
-    PathConfig {
-        host_rate: rate,
-        wait_for_hints: wait,
-        stall_background: false,
-        delay_override: None,
-    }
-}
 
 fn stream(path: &mut AudioPath, x: &[Vec<f32>; 2], c: &Controls, seed: u64) -> [Vec<f32>; 4] {
     let n = x[0].len();
@@ -63,9 +46,10 @@ fn path_matches_the_offline_engines_at_every_rate() {
     let w = Weights::load(&file).expect("weights");
     for (i, rate) in SUPPORTED_RATES.into_iter().enumerate() {
         let rate = f64::from(rate);
-        let cfg = config(rate, true);
+        let cfg = path_config(rate, true);
         let telemetry = Arc::new(Telemetry::default());
-        let mut path = AudioPath::new(&cfg, request(Some(&file)), telemetry.clone()).expect("path");
+        let mut path =
+            AudioPath::new(&cfg, separate_request(Some(&file)), telemetry.clone()).expect("path");
         assert!(path.has_model(), "{}", telemetry.message());
         let x = binaural_mixture(rate, 2.0, i as u64);
         let out = stream(&mut path, &x, &Controls::default(), i as u64);
@@ -107,9 +91,10 @@ fn odd_and_extreme_host_rates_match_the_offline_engines() {
     .into_iter()
     .enumerate()
     {
-        let cfg = config(rate, true);
+        let cfg = path_config(rate, true);
         let telemetry = Arc::new(Telemetry::default());
-        let mut path = AudioPath::new(&cfg, request(Some(&file)), telemetry).expect("path");
+        let mut path =
+            AudioPath::new(&cfg, separate_request(Some(&file)), telemetry).expect("path");
         let x = binaural_mixture(rate, 1.0, 40 + i as u64);
         let out = stream(&mut path, &x, &Controls::default(), i as u64);
         assert!(out.iter().flatten().all(|v| v.is_finite()), "{rate} Hz");
@@ -128,9 +113,9 @@ fn odd_and_extreme_host_rates_match_the_offline_engines() {
         assert!(worst < 1e-3, "{rate} Hz: {worst}");
     }
     for rate in [999.0, 2_000_001.0, 0.0, f64::NAN] {
-        let cfg = config(rate, false);
+        let cfg = path_config(rate, false);
         let telemetry = Arc::new(Telemetry::default());
-        let err = AudioPath::new(&cfg, request(Some(&file)), telemetry).err();
+        let err = AudioPath::new(&cfg, separate_request(Some(&file)), telemetry).err();
         assert!(err.is_some_and(|e| e.contains("sample rate")), "{rate} Hz");
     }
 }
@@ -143,9 +128,9 @@ fn digital_silence_in_gives_digital_silence_out() {
     let file = weight_file("path-silence", JointConfig::tiny(2, 1, 2), 23);
     let w = Weights::load(&file).expect("weights");
     let rate = 48_000.0;
-    let cfg = config(rate, true);
+    let cfg = path_config(rate, true);
     let telemetry = Arc::new(Telemetry::default());
-    let mut path = AudioPath::new(&cfg, request(Some(&file)), telemetry).expect("path");
+    let mut path = AudioPath::new(&cfg, separate_request(Some(&file)), telemetry).expect("path");
     let (first, then) = (
         binaural_mixture(rate, 0.5, 3),
         binaural_mixture(rate, 0.5, 4),
@@ -200,9 +185,10 @@ fn without_a_model_the_wet_path_is_the_input_delayed_by_the_latency() {
         return;
     }
     for rate in SUPPORTED_RATES.map(f64::from) {
-        let cfg = config(rate, false);
+        let cfg = path_config(rate, false);
         let telemetry = Arc::new(Telemetry::default());
-        let mut path = AudioPath::new(&cfg, request(None), telemetry.clone()).expect("path");
+        let mut path =
+            AudioPath::new(&cfg, separate_request(None), telemetry.clone()).expect("path");
         assert!(!path.has_model());
         assert!(telemetry
             .no_model
@@ -255,9 +241,10 @@ fn a_bad_weight_file_is_refused_with_a_message() {
     std::fs::write(&bad, b"not a weight file").expect("write");
     let wrong = weight_file("enhance-for-separate", JointConfig::tiny(1, 1, 2), 1);
     for file in [bad, wrong] {
-        let cfg = config(48_000.0, false);
+        let cfg = path_config(48_000.0, false);
         let telemetry = Arc::new(Telemetry::default());
-        let mut path = AudioPath::new(&cfg, request(Some(&file)), telemetry.clone()).expect("path");
+        let mut path =
+            AudioPath::new(&cfg, separate_request(Some(&file)), telemetry.clone()).expect("path");
         let msg = telemetry.message();
         println!("{msg}");
         assert!(msg.contains("refused"), "{msg}");
@@ -272,11 +259,11 @@ fn a_bad_weight_file_is_refused_with_a_message() {
 fn a_mode_switch_swaps_the_model_in_off_the_audio_thread() {
     let sep = weight_file("switch-sep", JointConfig::tiny(2, 1, 2), 2);
     let enh = weight_file("switch-enh", JointConfig::tiny(1, 1, 2), 3);
-    let req = request(Some(&sep));
+    let req = separate_request(Some(&sep));
     req.overrides
         .write()
         .set(Mode::Enhance, Some(enh.display().to_string()));
-    let cfg = config(48_000.0, false);
+    let cfg = path_config(48_000.0, false);
     let telemetry = Arc::new(Telemetry::default());
     let mut path = AudioPath::new(&cfg, req, telemetry).expect("path");
     assert_eq!(path.active_mode(), Mode::Separate);
@@ -311,9 +298,10 @@ fn a_mode_switch_swaps_the_model_in_off_the_audio_thread() {
 fn in_real_time_hints_arrive_and_every_chunk_is_counted() {
     let file = weight_file("realtime", JointConfig::paper(2, 2, 2), 4);
     let rate = 48_000.0;
-    let cfg = config(rate, false);
+    let cfg = path_config(rate, false);
     let telemetry = Arc::new(Telemetry::default());
-    let mut path = AudioPath::new(&cfg, request(Some(&file)), telemetry.clone()).expect("path");
+    let mut path =
+        AudioPath::new(&cfg, separate_request(Some(&file)), telemetry.clone()).expect("path");
     let x = binaural_mixture(rate, 3.0, 5);
     let block = 480;
     let mut out: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0; block]);

@@ -8,13 +8,11 @@
 
 use std::sync::{atomic::Ordering::Relaxed, Arc};
 
-use kb_e2e::{binaural_mixture, workspace_root};
+use kb_e2e::{binaural_mixture, path_config, separate_request, workspace_root};
 use knowledge_boost::{
-    models::{Mode, ModelRequest, OverridePaths},
-    path::{AudioPath, Controls, PathConfig},
+    path::{AudioPath, Controls},
     telemetry::Telemetry,
 };
-use parking_lot::RwLock;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
 /// Host rate of the soak.
@@ -42,20 +40,10 @@ fn minutes_of_audio_keep_memory_latency_and_hints_constant() {
         .map(|v| v.parse().expect("KB_SOAK_MINUTES is a whole number"))
         .unwrap_or(10);
     let weights = workspace_root().join("assets/separate.safetensors");
-    let mut paths = OverridePaths::default();
-    paths.set(Mode::Separate, Some(weights.display().to_string()));
-    let request = Arc::new(ModelRequest {
-        mode: (Mode::Separate as u8).into(),
-        overrides: Arc::new(RwLock::new(paths)),
-    });
-    let cfg = PathConfig {
-        host_rate: RATE,
-        wait_for_hints: true,
-        stall_background: false,
-        delay_override: None,
-    };
+    let request = separate_request(Some(&weights));
     let telemetry = Arc::new(Telemetry::default());
-    let mut path = AudioPath::new(&cfg, request, telemetry.clone()).expect("path");
+    let mut path =
+        AudioPath::new(&path_config(RATE, true), request, telemetry.clone()).expect("path");
     assert!(path.has_model(), "{}", telemetry.message());
 
     // A 30 s two-talker scene, looped: the path never sees the loop point as special.
