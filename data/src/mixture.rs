@@ -15,6 +15,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::conv::convolve_truncated;
+use crate::pcm::Pcm16;
 use crate::pools::{Clip, Pools};
 use crate::render::{render_brir, Placement, RenderConfig};
 use crate::room::Room;
@@ -382,11 +383,11 @@ fn place_clip(clip: &Clip, n: usize, rng: &mut StdRng) -> (Vec<f32>, usize, usiz
     let mut out = vec![0.0f32; n];
     if len >= n {
         let offset = rng.random_range(0..=len - n);
-        out.copy_from_slice(&clip.samples[offset..offset + n]);
+        clip.samples.copy_to(offset, &mut out);
         (out, offset, 0, n)
     } else {
         let start = rng.random_range(0..=n - len);
-        out[start..start + len].copy_from_slice(&clip.samples);
+        clip.samples.copy_to(0, &mut out[start..start + len]);
         (out, 0, start, len)
     }
 }
@@ -394,8 +395,8 @@ fn place_clip(clip: &Clip, n: usize, rng: &mut StdRng) -> (Vec<f32>, usize, usiz
 /// Shortest and longest pause between the clips of a filled stretch, in samples (50 and 300 ms).
 const FILL_GAP: (usize, usize) = (SAMPLE_RATE as usize / 20, SAMPLE_RATE as usize * 3 / 10);
 
-fn rms(x: &[f32]) -> f64 {
-    (x.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>() / x.len().max(1) as f64).sqrt()
+fn rms(x: &Pcm16) -> f64 {
+    (x.iter().map(|v| (v as f64) * (v as f64)).sum::<f64>() / x.len().max(1) as f64).sqrt()
 }
 
 /// `n` samples of one talker: the clip `first` followed by random clips of
@@ -423,7 +424,7 @@ fn fill_clips(
             (reference / rms(samples).max(1e-9)).clamp(0.1, 10.0)
         };
         placed.push((current, chain.len(), gain));
-        chain.extend(samples.iter().map(|&v| (v as f64 * gain) as f32));
+        chain.extend(samples.iter().map(|v| (v as f64 * gain) as f32));
         if chain.len() >= n {
             break;
         }
@@ -464,7 +465,9 @@ fn loop_clip(clip: &Clip, n: usize, rng: &mut StdRng) -> (Vec<f32>, usize) {
     let len = clip.samples.len();
     let offset = rng.random_range(0..len);
     (
-        (0..n).map(|i| clip.samples[(offset + i) % len]).collect(),
+        (0..n)
+            .map(|i| clip.samples.get((offset + i) % len))
+            .collect(),
         offset,
     )
 }
@@ -817,7 +820,7 @@ pub fn draw(
         let max = (cfg.enrollment_seconds * SAMPLE_RATE as f64).round() as usize;
         let len = clip.samples.len().min(max.max(1));
         let offset = rng.random_range(0..=clip.samples.len() - len);
-        let mut e = vec![clip.samples[offset..offset + len].to_vec()];
+        let mut e = vec![clip.samples.to_vec(offset, len)];
         let level = uniform(&mut rng, cfg.level_dbfs);
         let mut g = (10f64.powf(level / 10.0) / power(&e).max(1e-20)).sqrt();
         let peak = e[0].iter().fold(0.0f32, |m, v| m.max(v.abs())) as f64;

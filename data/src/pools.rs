@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::decode::read_mono_16k;
 use crate::hrtf::Head;
 use crate::index::Index;
+use crate::pcm::Pcm16;
 use crate::split::Split;
 use crate::{Error, Result};
 
@@ -18,8 +19,8 @@ pub struct Clip {
     pub speaker: String,
     /// Split the clip belongs to.
     pub split: Split,
-    /// Samples.
-    pub samples: Arc<[f32]>,
+    /// Samples, 16-bit as the cache stores them.
+    pub samples: Pcm16,
 }
 
 /// Speech, noise and heads to draw mixtures from.

@@ -147,7 +147,7 @@ fn task_rules() {
         assert_ne!(e.file, m.meta.sources[0].file);
         // The enrollment is the named stretch of the named clip, scaled.
         let clip = pools.speech.iter().find(|c| c.id == e.file).unwrap();
-        let original = &clip.samples[e.clip_offset..e.clip_offset + e.length];
+        let original = clip.samples.to_vec(e.clip_offset, e.length);
         let g = 10f64.powf(e.gain_db / 20.0);
         let err: f64 = original
             .iter()

@@ -86,7 +86,13 @@ fn fast_gradients(
         .collect();
     let layout = ParamLayout::new(&shapes);
     let model = FastModel::new(&layout, &trainer.config).unwrap();
-    let mut step = FastStep::new(model, layout.flatten(&tensors).unwrap(), b, n, threads);
+    let mut step = FastStep::new(
+        model,
+        layout.flatten(&tensors).unwrap(),
+        (b, n),
+        threads,
+        None,
+    );
     step.set_objective(trainer.settings.objective);
     let m = mix.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let t = tgt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
@@ -308,7 +314,7 @@ fn a_frozen_large_model_stays_put_on_either_backend() {
     let layout = ParamLayout::new(&shapes);
     let mut model = FastModel::new(&layout, &config).unwrap();
     model.set_freeze_large(true);
-    let mut step = FastStep::new(model, layout.flatten(&tensors).unwrap(), 2, n, 2);
+    let mut step = FastStep::new(model, layout.flatten(&tensors).unwrap(), (2, n), 2, None);
     let m = mix.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let t = tgt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     step.train(&m, &t, (2, None, &[]));
@@ -334,7 +340,7 @@ fn a_frozen_large_model_stays_put_on_either_backend() {
     assert!(!large.is_empty() && largest_frozen == 0.0);
 
     let mut fast = Trainer::new(config, settings).unwrap();
-    fast.use_fast(2, n, 2).unwrap();
+    fast.use_fast((2, n), 2, None).unwrap();
     // Copies: candle's tensors share storage with the variables it updates in place.
     let start: HashMap<String, Tensor> = candle
         .parameters()
@@ -387,7 +393,7 @@ fn warm_up_scales_the_first_update() {
             ..TrainSettings::default()
         };
         let mut trainer = Trainer::new(WeightsConfig::Single(cfg.clone()), settings).unwrap();
-        trainer.use_fast(2, 128 * 10, 1).unwrap();
+        trainer.use_fast((2, 128 * 10), 1, None).unwrap();
         let before = trainer.parameters();
         trainer.train_step_flat(&m, &t, 2).unwrap();
         let after = trainer.parameters();
@@ -412,6 +418,41 @@ fn level_normalised_gradients_match_candle() {
 fn enhancement_gradients_match_candle() {
     check(ModelConfig::tiny(1), 2, 128 * 20, 2);
     check(ModelConfig::medium(1), 1, 128 * 16, 1);
+}
+
+/// A memory limit the buffers cannot meet makes every net recompute all
+/// but its last block in the backward pass: fewer bytes, and exactly the
+/// gradients and loss of keeping every block's activations.
+#[test]
+fn recomputed_blocks_give_exactly_the_kept_gradients() {
+    let config = WeightsConfig::Joint(JointConfig::tiny(2, 1, 2));
+    let trainer = Trainer::new(config.clone(), TrainSettings::default()).unwrap();
+    let (mix, tgt) = batch(2, 2, 128 * 12 + 5, 41);
+    let (b, _, n) = mix.dims3().unwrap();
+    let tensors = trainer.parameters();
+    let shapes = tensors
+        .iter()
+        .map(|(k, v)| (k.clone(), v.dims().to_vec()))
+        .collect();
+    let layout = ParamLayout::new(&shapes);
+    let m = mix.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let t = tgt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let run = |limit: Option<usize>| {
+        let model = FastModel::new(&layout, &config).unwrap();
+        let params = layout.flatten(&tensors).unwrap();
+        let mut step = FastStep::new(model, params, (b, n), 2, limit);
+        let out = step.train(&m, &t, (b, None, &[]));
+        (out.loss, step.grads.clone(), step.bytes())
+    };
+    let (kept_loss, kept, (kept_bytes, none)) = run(None);
+    let (loss, grads, (bytes, recomputed)) = run(Some(0));
+    println!("kept: {kept_bytes} bytes; recomputing {recomputed} blocks: {bytes} bytes");
+    assert_eq!(none, 0);
+    // Both nets of the pair have three blocks: two of each are recomputed.
+    assert_eq!(recomputed, 4);
+    assert!(bytes < kept_bytes);
+    assert_eq!(loss, kept_loss);
+    assert_eq!(grads, kept);
 }
 
 #[test]
@@ -441,7 +482,7 @@ fn fifty_steps_end_in_the_same_place_on_either_backend() {
     let mut candle = Trainer::new(config.clone(), settings.clone()).unwrap();
     let mut fast = Trainer::new(config, settings).unwrap();
     let n = 128 * 12;
-    fast.use_fast(2, n, 2).unwrap();
+    fast.use_fast((2, n), 2, None).unwrap();
     let (mut last_c, mut last_f) = (0f32, 0f32);
     for step in 0..50u64 {
         let (mix, tgt) = batch(2, 2, n, 1000 + step * 7);
@@ -472,11 +513,11 @@ fn a_fast_run_resumed_from_its_checkpoint_equals_an_uninterrupted_one() {
         }
     };
     let mut straight = Trainer::new(config.clone(), settings.clone()).unwrap();
-    straight.use_fast(2, n, 2).unwrap();
+    straight.use_fast((2, n), 2, None).unwrap();
     steps(&mut straight, 0, 20);
 
     let mut first = Trainer::new(config, settings).unwrap();
-    first.use_fast(2, n, 2).unwrap();
+    first.use_fast((2, n), 2, None).unwrap();
     steps(&mut first, 0, 10);
     let path =
         std::env::temp_dir().join(format!("kb-fast-ckpt-{}.safetensors", std::process::id()));
@@ -484,7 +525,7 @@ fn a_fast_run_resumed_from_its_checkpoint_equals_an_uninterrupted_one() {
     drop(first);
     let mut resumed = Trainer::resume(&path).unwrap();
     std::fs::remove_file(&path).unwrap();
-    resumed.use_fast(2, n, 2).unwrap();
+    resumed.use_fast((2, n), 2, None).unwrap();
     assert_eq!(resumed.step, 10);
     steps(&mut resumed, 10, 20);
     let (worst, name) = worst_relative(&resumed.parameters(), &straight.parameters());

@@ -70,7 +70,7 @@ fn the_fast_path_fits_one_fixed_batch() {
         ..TrainSettings::default()
     };
     let mut trainer = Trainer::new(WeightsConfig::Single(ModelConfig::tiny(2)), settings).unwrap();
-    trainer.use_fast(examples, n, 1).unwrap();
+    trainer.use_fast((examples, n), 1, None).unwrap();
     let mix_t = Tensor::from_vec(mix.clone(), (examples, 2, n), &Device::Cpu).unwrap();
     let tgt_t = Tensor::from_vec(targets.clone(), (examples, 2, 2, n), &Device::Cpu).unwrap();
     let before = trainer.validate(&mix_t, &tgt_t).unwrap().mean_si_sdr();

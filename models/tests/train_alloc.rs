@@ -37,14 +37,17 @@ fn fast_training_steps_allocate_nothing_after_the_first() {
         (WeightsConfig::Single(attention), TrainSettings::default()),
         (WeightsConfig::Joint(joint), dropout),
     ] {
-        steps_allocate_nothing(config, settings);
+        // Keeping every block's activations, and recomputing all but the last (limit 0).
+        for limit in [None, Some(0)] {
+            steps_allocate_nothing(config.clone(), settings.clone(), limit);
+        }
     }
 }
 
-fn steps_allocate_nothing(config: WeightsConfig, settings: TrainSettings) {
+fn steps_allocate_nothing(config: WeightsConfig, settings: TrainSettings, limit: Option<usize>) {
     let (b, n) = (3, 128 * 10);
     let mut trainer = Trainer::new(config, settings).unwrap();
-    trainer.use_fast(b, n, 2).unwrap();
+    trainer.use_fast((b, n), 2, limit).unwrap();
     let source = |seed: u64| {
         common::test_signal(n, seed)
             .flatten_all()

@@ -18,6 +18,14 @@ unsafe impl GlobalAlloc for Counting {
         }
         unsafe { System.alloc(layout) }
     }
+    // Forwarded so that zeroed buffers stay untouched (lazily mapped) until
+    // used: the default would write every byte, making them all resident.
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            COUNT.fetch_add(1, Ordering::Relaxed);
+        }
+        unsafe { System.alloc_zeroed(layout) }
+    }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         unsafe { System.dealloc(ptr, layout) }
     }

@@ -50,6 +50,9 @@ pub struct Args {
     /// Training benchmark: the fast path only (no candle comparison).
     #[arg(long)]
     fast_only: bool,
+    /// Training benchmark: most MiB the fast path's buffers take (as `train`'s flag).
+    #[arg(long, default_value_t = kb_models::train::FAST_MEMORY_MB)]
+    fast_memory_mb: usize,
 }
 
 /// Per-chunk times of one engine, in microseconds.
@@ -133,7 +136,7 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     if args.train {
         return train::run(
             (args.batch, args.seconds, args.steps),
-            (&args.models, args.fast_only),
+            (&args.models, args.fast_only, args.fast_memory_mb << 20),
             args.json,
         );
     }

@@ -131,6 +131,11 @@ pub struct Args {
     /// Threads for candle (set once at start-up; default: all cores); the fast path uses up to 2.
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Fast path: most MiB its buffers take (both threads); over it, the
+    /// backward pass runs blocks forward again instead of keeping their
+    /// activations (the same gradients, more time). Not stored in the run.
+    #[arg(long, default_value_t = kb_models::train::FAST_MEMORY_MB)]
+    fast_memory_mb: usize,
     /// `fast` (fused kernels, the default where supported) or `candle` (autograd, the reference).
     #[arg(long)]
     backend: Option<Backend>,
@@ -499,7 +504,14 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     if backend == Backend::Fast {
         let samples = (run.seconds * kb_models::SAMPLE_RATE as f64).round() as usize;
         let threads = args.threads.unwrap_or(2).clamp(1, 2);
-        trainer.use_fast(run.settings.batch, samples, threads)?;
+        let limit = Some(args.fast_memory_mb << 20);
+        trainer.use_fast((run.settings.batch, samples), threads, limit)?;
+        if let Some((bytes, recomputed)) = trainer.fast_memory() {
+            println!(
+                "fast path: buffers {} MiB, {recomputed} block(s) recomputed per step",
+                bytes >> 20
+            );
+        }
     }
     println!(
         "training {} on the {} backend",

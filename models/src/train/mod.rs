@@ -7,4 +7,7 @@ pub mod trainer;
 pub mod validation;
 
 pub use trainer::{Backend, StepReport, TrainSettings, Trainer};
+
+/// Default limit of the fast path's buffers (both threads), in MiB.
+pub const FAST_MEMORY_MB: usize = 3000;
 pub use validation::Validation;

@@ -182,9 +182,16 @@ impl Trainer {
     }
 
     /// Moves training onto the fast path for batches of up to `batch`
-    /// examples of `samples` samples, on `threads` threads (1 or 2). The
-    /// current weights and Adam moments carry over.
-    pub fn use_fast(&mut self, batch: usize, samples: usize, threads: usize) -> Result<()> {
+    /// examples of `samples` samples, on `threads` threads (1 or 2), keeping
+    /// its buffers within about `limit` bytes where running blocks forward
+    /// again in the backward pass makes them fit (the same gradients, more
+    /// time). The current weights and Adam moments carry over.
+    pub fn use_fast(
+        &mut self,
+        (batch, samples): (usize, usize),
+        threads: usize,
+        limit: Option<usize>,
+    ) -> Result<()> {
         if batch == 0 || samples == 0 {
             return Err(Error::Config(
                 "the fast path needs a batch and samples".into(),
@@ -210,7 +217,7 @@ impl Trainer {
                 adam.v[range.clone()].copy_from_slice(&v.flatten_all()?.to_vec1::<f32>()?);
             }
         }
-        let mut step = FastStep::new(model, flat, batch, samples, threads.clamp(1, 2));
+        let mut step = FastStep::new(model, flat, (batch, samples), threads.clamp(1, 2), limit);
         step.set_objective(self.settings.objective);
         self.fast = Some(FastRun {
             step,
@@ -221,7 +228,13 @@ impl Trainer {
         Ok(())
     }
 
-    /// Which implementation trains.
+    /// On the fast path: bytes of its buffers (both threads), and the blocks
+    /// its backward pass recomputes.
+    pub fn fast_memory(&self) -> Option<(usize, usize)> {
+        self.fast.as_ref().map(|f| f.step.bytes())
+    }
+
+    /// Which backend the next step runs on.
     pub fn backend(&self) -> Backend {
         if self.fast.is_some() {
             Backend::Fast

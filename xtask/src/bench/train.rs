@@ -38,10 +38,11 @@ fn peak_rss_mb() -> f64 {
 }
 
 /// Runs the training benchmark: `batch` mixtures of `seconds` seconds, `steps`
-/// fast steps per model, for the models named in `only` (all when empty).
+/// fast steps per model, for the models named in `only` (all when empty),
+/// the fast path's buffers within about `limit` bytes.
 pub fn run(
     (batch, seconds, steps): (usize, f64, usize),
-    (only, fast_only): (&[String], bool),
+    (only, fast_only, limit): (&[String], bool, usize),
     json: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let cache = default_cache();
@@ -110,18 +111,27 @@ pub fn run(
             ..TrainSettings::default()
         };
         let mut fast = Trainer::new(config.clone(), settings)?;
-        let fast_aps = match fast.use_fast(batch, n, 2) {
-            Ok(()) => Some(
+        let fast_aps = match fast.use_fast((batch, n), 2, Some(limit)) {
+            Ok(()) => Some({
+                if let Some((bytes, recomputed)) = fast.fast_memory() {
+                    println!(
+                        "{key}: buffers {} MiB, {recomputed} block(s) recomputed per step",
+                        bytes >> 20
+                    );
+                }
                 audio
                     * steps_per_second(steps, || {
                         fast.train_step_flat(&mix, &tgt, batch).expect("fast step");
-                    }),
-            ),
+                    })
+            }),
             Err(e) => {
                 println!("{key}: no fast path ({e})");
                 None
             }
         };
+        if fast_aps.is_some() {
+            println!("{key}: peak resident memory so far {:.0} MB", peak_rss_mb());
+        }
         rows.push(Row {
             key,
             fast: fast_aps,

@@ -6,6 +6,7 @@
 use super::{
     activation::Prelu,
     block::Geometry,
+    floats,
     layout::ParamLayout,
     linear::{transpose_into, Derived, Linear},
     norm::Norm,
@@ -84,6 +85,10 @@ struct MapActs {
 }
 
 impl MapActs {
+    fn floats(&self) -> usize {
+        floats(&[&self.pre, &self.hat, &self.rstd, &self.out])
+    }
+
     fn new(rows: usize, map: &HeadMap, frames: usize) -> Self {
         let n = rows * map.channels();
         Self {
@@ -107,6 +112,39 @@ pub struct AttnActs {
     proj_pre: Vec<f32>,
     proj_hat: Vec<f32>,
     proj_rstd: Vec<f32>,
+}
+
+impl AttnActs {
+    /// Floats held.
+    pub fn floats(&self) -> usize {
+        let maps: usize = self.maps.iter().map(MapActs::floats).sum();
+        maps + floats(&[
+            &self.input,
+            &self.kv_input,
+            &self.probs,
+            &self.concat,
+            &self.proj_pre,
+            &self.proj_hat,
+            &self.proj_rstd,
+        ])
+    }
+}
+
+impl AttnScratch {
+    /// Floats held.
+    pub fn floats(&self) -> usize {
+        let [q, k, v] = &self.grads;
+        floats(&[
+            &self.act,
+            &self.frames,
+            &self.transposed,
+            &self.square,
+            q,
+            k,
+            v,
+            &self.branch,
+        ])
+    }
 }
 
 /// Scratch of one attention layer.

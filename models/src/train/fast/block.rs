@@ -1,6 +1,7 @@
 //! One GridNet block (intra-frame BLSTM over frequency, inter-frame LSTM
 //! over time) forward and backward, with the activations it keeps.
 
+use super::floats;
 use super::{
     attention::{AttnActs, AttnScratch, FastAttention},
     layout::ParamLayout,
@@ -70,6 +71,39 @@ impl BlockActs {
             inter_h: z(rows * h),
             attn: None,
         }
+    }
+}
+
+impl BlockActs {
+    /// Floats held.
+    pub fn floats(&self) -> usize {
+        let attn = self.attn.as_ref().map_or(0, AttnActs::floats);
+        let [g0, g1] = &self.intra_gates;
+        let [c0, c1] = &self.intra_c;
+        attn + floats(&[
+            &self.ln1_hat,
+            &self.ln1_rstd,
+            &self.ln1_y,
+            g0,
+            g1,
+            c0,
+            c1,
+            &self.intra_h,
+            &self.ln2_hat,
+            &self.ln2_rstd,
+            &self.ln2_y,
+            &self.inter_gates,
+            &self.inter_c,
+            &self.inter_h,
+        ])
+    }
+}
+
+impl BlockScratch {
+    /// Floats held.
+    pub fn floats(&self) -> usize {
+        let attn = self.attn.as_ref().map_or(0, AttnScratch::floats);
+        attn + self.lstm.floats() + floats(&[&self.tmp, &self.dy, &self.dtmp, &self.dh])
     }
 }
 

@@ -5,6 +5,7 @@
 use super::{
     block::{BlockActs, BlockScratch, FastBlock, Geometry},
     conv::{CausalConv, Frames},
+    floats,
     layout::ParamLayout,
     linear::Derived,
     loss::example_loss,
@@ -108,6 +109,11 @@ impl FastGridNet {
         }
     }
 
+    /// GridNet blocks.
+    pub fn blocks(&self) -> usize {
+        self.blocks.len()
+    }
+
     /// Frames of `samples` samples.
     pub fn frames(&self, samples: usize) -> usize {
         samples.div_ceil(self.cfg.chunk)
@@ -148,13 +154,14 @@ impl FastGridNet {
         );
         for (i, block) in self.blocks.iter().enumerate() {
             let (before, after) = ws.xs.split_at_mut(i + 1);
+            let slot = i.saturating_sub(ws.recompute);
             block.forward(
                 k,
                 (p, d),
                 geo,
                 &before[i],
                 &mut after[0],
-                &mut ws.acts[i],
+                &mut ws.acts[slot],
                 &mut ws.scratch,
             );
             if let (Some(merge), Some(s)) = (self.merges.get(i), ws.merge_scratch.as_mut()) {
@@ -281,7 +288,28 @@ impl FastGridNet {
                     (&mut ws.grads, s),
                 );
             }
-            block.backward(k, p, geo, &ws.acts[i], dx, (&mut ws.grads, &mut ws.scratch));
+            if i < ws.recompute {
+                // Its activations were not kept: the forward again, into the shared slot.
+                let redo = &mut ws.redo[..rows * c.d];
+                block.forward(
+                    k,
+                    (p, d),
+                    geo,
+                    &ws.xs[i],
+                    redo,
+                    &mut ws.acts[0],
+                    &mut ws.scratch,
+                );
+            }
+            let slot = i.saturating_sub(ws.recompute);
+            block.backward(
+                k,
+                p,
+                geo,
+                &ws.acts[slot],
+                dx,
+                (&mut ws.grads, &mut ws.scratch),
+            );
         }
         let dconv = &mut ws.dconv[..rows * c.d];
         dconv.fill(0.0);
@@ -333,7 +361,12 @@ pub struct Workspace {
     conv_hat: Vec<f32>,
     conv_rstd: Vec<f32>,
     xs: Vec<Vec<f32>>,
+    /// Kept activations: blocks `0..=recompute` share slot 0, block `i` above uses slot `i - recompute`.
     acts: Vec<BlockActs>,
+    /// Blocks whose activations the backward pass recomputes.
+    recompute: usize,
+    /// Where a recomputed block's output goes (its value is already in `xs`).
+    redo: Vec<f32>,
     scratch: BlockScratch,
     /// Output spectrum [b, T, F, 2SM] at the model's working level (the large model's hint).
     pub(super) spec: Vec<f32>,
@@ -350,8 +383,18 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Buffers for `capacity` examples of `samples` samples of `model` with `params` parameters.
-    pub fn new(model: &FastGridNet, capacity: usize, samples: usize, params: usize) -> Self {
+    /// Buffers for `capacity` examples of `samples` samples of `model` with
+    /// `params` parameters, keeping the activations of the last blocks only:
+    /// the backward pass runs the first `recompute` blocks forward again (at
+    /// most all but one). Gradients do not change; memory falls by
+    /// `recompute` blocks' activations.
+    pub fn new(
+        model: &FastGridNet,
+        (capacity, samples): (usize, usize),
+        params: usize,
+        recompute: usize,
+    ) -> Self {
+        let recompute = recompute.min(model.blocks.len().saturating_sub(1));
         let c = &model.cfg;
         let t = model.frames(samples);
         let f = c.freqs();
@@ -378,7 +421,12 @@ impl Workspace {
             conv_hat: z(rows * d),
             conv_rstd: z(rows),
             xs: (0..=c.blocks).map(|_| z(rows * d)).collect(),
-            acts: model.blocks.iter().map(|b| b.acts(geo)).collect(),
+            acts: model.blocks[recompute..]
+                .iter()
+                .map(|b| b.acts(geo))
+                .collect(),
+            recompute,
+            redo: z(if recompute > 0 { rows * d } else { 0 }),
             hints: z(rows * model.hint_channels),
             dhints: z(rows * model.hint_channels),
             merge_acts: model.merges.iter().map(|m| m.acts(geo)).collect(),
@@ -395,6 +443,58 @@ impl Workspace {
             loss_est: z(kk * samples),
             loss_grad: z(kk * samples),
         }
+    }
+
+    /// Bytes of block activations kept for the backward pass.
+    pub fn kept_bytes(&self) -> usize {
+        4 * self.acts.iter().map(BlockActs::floats).sum::<usize>()
+    }
+
+    /// Bytes of every buffer.
+    pub fn bytes(&self) -> usize {
+        let merges: usize = self.merge_acts.iter().map(MergeActs::floats).sum();
+        let merge_scratch = self.merge_scratch.as_ref().map_or(0, MergeScratch::floats);
+        let xs: usize = self.xs.iter().map(Vec::len).sum();
+        let buffers = floats(&[
+            &self.window,
+            &self.gains,
+            &self.hints,
+            &self.dhints,
+            &self.targets,
+            &self.audio,
+            &self.grads,
+            &self.feats,
+            &self.conv_out,
+            &self.conv_hat,
+            &self.conv_rstd,
+            &self.redo,
+            &self.spec,
+            &self.dspec,
+            &self.daudio,
+            &self.dx,
+            &self.dconv,
+            &self.tap_grads,
+            &self.cols,
+            &self.frames,
+            &self.loss_est,
+            &self.loss_grad,
+        ]);
+        self.kept_bytes() + 4 * (merges + merge_scratch + xs + self.scratch.floats() + buffers)
+    }
+
+    /// Bytes of one [rows, D] buffer (as a recomputed block's output).
+    pub fn row_bytes(&self) -> usize {
+        4 * self.xs[0].len()
+    }
+
+    /// Bytes of one block's activations.
+    pub fn block_bytes(&self) -> usize {
+        4 * self.acts.first().map_or(0, BlockActs::floats)
+    }
+
+    /// Blocks whose activations the backward pass recomputes.
+    pub fn recompute(&self) -> usize {
+        self.recompute
     }
 
     /// Samples per ear of one input window.

@@ -110,12 +110,32 @@ impl FastModel {
         }
     }
 
-    /// Buffers for `capacity` examples of `samples` samples, `params` parameters.
-    pub fn workspace(&self, capacity: usize, samples: usize, params: usize) -> ModelWorkspace {
-        let small = Workspace::new(&self.small, capacity, samples, params);
+    /// Buffers for `capacity` examples of `samples` samples, `params`
+    /// parameters, in at most about `limit` bytes where recomputing blocks
+    /// in the backward pass can make them fit (a frozen large model keeps no
+    /// activations: it has no backward pass).
+    pub fn workspace(
+        &self,
+        (capacity, samples): (usize, usize),
+        params: usize,
+        limit: Option<usize>,
+    ) -> ModelWorkspace {
+        let mut nets = vec![NetPlan::probe(&self.small, samples, params, capacity)];
+        if let Some(l) = &self.large {
+            let mut plan = NetPlan::probe(&l.net, samples, params, capacity);
+            if self.freeze_large {
+                plan.recompute = l.net.blocks();
+                plan.fixed = true;
+            }
+            nets.push(plan);
+        }
+        if let Some(limit) = limit {
+            plan_recompute(&mut nets, limit);
+        }
+        let small = Workspace::new(&self.small, (capacity, samples), params, nets[0].recompute);
         let rows = capacity * small.frames() * self.small.config().freqs();
         let large = self.large.as_ref().map(|l| LargeBuffers {
-            ws: Workspace::new(&l.net, capacity, samples, params),
+            ws: Workspace::new(&l.net, (capacity, samples), params, nets[1].recompute),
             raw: vec![0.0; rows * self.small.hint_channels()],
             draw: vec![0.0; rows * self.small.hint_channels()],
             tap_grads: vec![0.0; l.compress.tap_grad_len()],
@@ -200,6 +220,14 @@ impl FastModel {
 }
 
 impl ModelWorkspace {
+    /// Bytes of every buffer, and the blocks the backward pass recomputes.
+    pub fn bytes(&self) -> (usize, usize) {
+        let mut nets = vec![&self.small];
+        nets.extend(self.large.as_ref().map(|lb| &lb.ws));
+        nets.iter()
+            .fold((0, 0), |(b, r), w| (b + w.bytes(), r + w.recompute()))
+    }
+
     /// Copies `examples` mixtures [b, M, samples] into every model's input.
     pub fn set_input(&mut self, mixture: &[f32], examples: usize, samples: usize) {
         self.small.set_input(mixture, examples, samples);
@@ -214,6 +242,60 @@ impl ModelWorkspace {
         if let Some(lb) = &mut self.large {
             lb.ws.grads.fill(0.0);
         }
+    }
+}
+
+/// The memory of one net's workspace as a function of its recomputed blocks,
+/// scaled from a one-example probe (a slight overestimate: the parameter
+/// gradients do not grow with the batch).
+struct NetPlan {
+    bytes: usize,
+    block: usize,
+    redo: usize,
+    blocks: usize,
+    recompute: usize,
+    /// The recompute count is set (a frozen model's) and must not change.
+    fixed: bool,
+}
+
+impl NetPlan {
+    fn probe(net: &FastGridNet, samples: usize, params: usize, capacity: usize) -> Self {
+        let one = Workspace::new(net, (1, samples), params, 0);
+        Self {
+            bytes: capacity * one.bytes(),
+            block: capacity * one.block_bytes(),
+            redo: capacity * one.row_bytes(),
+            blocks: net.blocks(),
+            recompute: 0,
+            fixed: false,
+        }
+    }
+
+    /// Bytes at `recompute` blocks recomputed (each frees a block, the first adds an output buffer).
+    fn bytes_at(&self, recompute: usize) -> usize {
+        let r = recompute.min(self.blocks.saturating_sub(1));
+        let redo = if r > 0 { self.redo } else { 0 };
+        self.bytes - r * self.block + redo
+    }
+
+    fn can_grow(&self) -> bool {
+        !self.fixed && self.recompute + 1 < self.blocks
+    }
+}
+
+/// Recomputes one more block at a time, of the net whose blocks are the
+/// largest, until the workspaces fit in `limit` bytes (or every net keeps
+/// only its last block's activations).
+fn plan_recompute(nets: &mut [NetPlan], limit: usize) {
+    while nets.iter().map(|n| n.bytes_at(n.recompute)).sum::<usize>() > limit {
+        let Some(best) = nets
+            .iter_mut()
+            .filter(|n| n.can_grow())
+            .max_by_key(|n| n.block)
+        else {
+            return;
+        };
+        best.recompute += 1;
     }
 }
 

@@ -72,6 +72,20 @@ impl LstmScratch {
     }
 }
 
+impl LstmScratch {
+    /// Floats held.
+    pub fn floats(&self) -> usize {
+        super::floats(&[
+            &self.dh,
+            &self.dc,
+            &self.dgates,
+            &self.dwih_t,
+            &self.dwhh_t,
+            &self.dbias,
+        ])
+    }
+}
+
 /// `dst[j, c] += src[c, j]`: adds `src` [cols, rows] transposed into `dst` [rows, cols].
 fn add_transposed(dst: &mut [f32], src: &[f32], (rows, cols): (usize, usize)) {
     for (j, row) in dst.chunks_exact_mut(cols).take(rows).enumerate() {

@@ -38,6 +38,20 @@ pub struct MergeScratch {
     attn: AttnScratch,
 }
 
+impl MergeActs {
+    /// Floats held.
+    pub fn floats(&self) -> usize {
+        self.attn.floats() + super::floats(&[&self.aligned, &self.scale, &self.merged])
+    }
+}
+
+impl MergeScratch {
+    /// Floats held.
+    pub fn floats(&self) -> usize {
+        self.attn.floats() + super::floats(&[&self.dmerged, &self.dfilm])
+    }
+}
+
 impl FastMerge {
     /// The module stored under `prefix` (e.g. `merges.0`) of the joint pair `cfg`.
     pub fn new(

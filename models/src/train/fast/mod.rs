@@ -21,6 +21,11 @@ pub mod pair;
 pub mod spectral;
 
 pub use adam::FlatAdam;
+
+/// Floats held by `buffers` together.
+pub(crate) fn floats(buffers: &[&Vec<f32>]) -> usize {
+    buffers.iter().map(|v| v.len()).sum()
+}
 pub use gridnet::{FastGridNet, Workspace};
 pub use joint::{FastModel, ModelWorkspace};
 pub use layout::ParamLayout;

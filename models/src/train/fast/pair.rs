@@ -108,18 +108,20 @@ pub struct FastStep {
 }
 
 impl FastStep {
-    /// Workspaces for batches of `capacity` examples of `samples` samples; `threads` 1 or 2.
+    /// Workspaces for batches of `capacity` examples of `samples` samples;
+    /// `threads` 1 or 2; both halves' buffers together take at most about
+    /// `limit` bytes where recomputing blocks in the backward pass makes them fit.
     pub fn new(
         model: FastModel,
         params: Vec<f32>,
-        capacity: usize,
-        samples: usize,
+        (capacity, samples): (usize, usize),
         threads: usize,
+        limit: Option<usize>,
     ) -> Self {
         let halves = [capacity.div_ceil(2), capacity / 2];
         let n = params.len();
         let make = |c: usize| Half {
-            ws: model.workspace(c, samples, n),
+            ws: model.workspace((c, samples), n, limit.map(|l| l * c / capacity.max(1))),
             examples: 0,
             loss: 0.0,
             swaps: 0,
@@ -182,6 +184,13 @@ impl FastStep {
     /// Output channels per example (sources times ears).
     pub fn outputs(&self) -> usize {
         self.outputs
+    }
+
+    /// Bytes of both halves' buffers, and the blocks each recomputes.
+    pub fn bytes(&self) -> (usize, usize) {
+        let (b0, r) = self.shared.half(0).ws.bytes();
+        let (b1, _) = self.shared.half(1).ws.bytes();
+        (b0 + b1, r)
     }
 
     /// Whether a second thread takes half of every batch.
