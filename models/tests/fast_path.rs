@@ -69,6 +69,24 @@ fn candle_gradients_ordered(
     (loss.to_scalar::<f32>().unwrap() as f64, by_name)
 }
 
+/// A fast step holding `trainer`'s weights for `b` examples of `n` samples, and its layout.
+fn fast_step(
+    trainer: &Trainer,
+    (b, n): (usize, usize),
+    threads: usize,
+    limit: Option<usize>,
+) -> (FastStep, ParamLayout) {
+    let tensors = trainer.parameters();
+    let shapes = tensors
+        .iter()
+        .map(|(k, v)| (k.clone(), v.dims().to_vec()))
+        .collect();
+    let layout = ParamLayout::new(&shapes);
+    let model = FastModel::new(&layout, &trainer.config).unwrap();
+    let params = layout.flatten(&tensors).unwrap();
+    (FastStep::new(model, params, (b, n), threads, limit), layout)
+}
+
 /// (loss, gradient by name) from the fast path on `threads` threads, a
 /// pair's hints kept as `keep` [b, frames] says (all when None), the
 /// examples marked in `fixed` scored in the targets' order.
@@ -79,20 +97,7 @@ fn fast_gradients(
     (keep, fixed): (Option<&[f32]>, &[bool]),
 ) -> (f64, HashMap<String, Tensor>) {
     let (b, _, n) = mix.dims3().unwrap();
-    let tensors = trainer.parameters();
-    let shapes = tensors
-        .iter()
-        .map(|(k, v)| (k.clone(), v.dims().to_vec()))
-        .collect();
-    let layout = ParamLayout::new(&shapes);
-    let model = FastModel::new(&layout, &trainer.config).unwrap();
-    let mut step = FastStep::new(
-        model,
-        layout.flatten(&tensors).unwrap(),
-        (b, n),
-        threads,
-        None,
-    );
+    let (mut step, layout) = fast_step(trainer, (b, n), threads, None);
     step.set_objective(trainer.settings.objective);
     let m = mix.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let t = tgt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
@@ -426,21 +431,13 @@ fn enhancement_gradients_match_candle() {
 #[test]
 fn recomputed_blocks_give_exactly_the_kept_gradients() {
     let config = WeightsConfig::Joint(JointConfig::tiny(2, 1, 2));
-    let trainer = Trainer::new(config.clone(), TrainSettings::default()).unwrap();
+    let trainer = Trainer::new(config, TrainSettings::default()).unwrap();
     let (mix, tgt) = batch(2, 2, 128 * 12 + 5, 41);
     let (b, _, n) = mix.dims3().unwrap();
-    let tensors = trainer.parameters();
-    let shapes = tensors
-        .iter()
-        .map(|(k, v)| (k.clone(), v.dims().to_vec()))
-        .collect();
-    let layout = ParamLayout::new(&shapes);
     let m = mix.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let t = tgt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let run = |limit: Option<usize>| {
-        let model = FastModel::new(&layout, &config).unwrap();
-        let params = layout.flatten(&tensors).unwrap();
-        let mut step = FastStep::new(model, params, (b, n), 2, limit);
+        let (mut step, _) = fast_step(&trainer, (b, n), 2, limit);
         let out = step.train(&m, &t, (b, None, &[]));
         (out.loss, step.grads.clone(), step.bytes())
     };
