@@ -6,6 +6,11 @@ use std::sync::Arc;
 /// Scale of a 16-bit sample: the decoders read `s` as `s / 32768`.
 const SCALE: f32 = 32_768.0;
 
+/// The value of the 16-bit sample `s`.
+fn value(s: i16) -> f32 {
+    s as f32 / SCALE
+}
+
 /// A clip's samples as 16-bit integers, read as f32 in [-1, 1).
 #[derive(Debug, Clone)]
 pub struct Pcm16(Arc<[i16]>);
@@ -33,19 +38,19 @@ impl Pcm16 {
 
     /// Sample `i`.
     pub fn get(&self, i: usize) -> f32 {
-        self.0[i] as f32 / SCALE
+        value(self.0[i])
     }
 
     /// Every sample, in order.
     pub fn iter(&self) -> impl Iterator<Item = f32> + '_ {
-        self.0.iter().map(|&s| s as f32 / SCALE)
+        self.0.iter().map(|&s| value(s))
     }
 
     /// Writes samples `from..from + out.len()` into `out`.
     pub fn copy_to(&self, from: usize, out: &mut [f32]) {
         let src = &self.0[from..from + out.len()];
         for (o, &s) in out.iter_mut().zip(src) {
-            *o = s as f32 / SCALE;
+            *o = value(s);
         }
     }
 

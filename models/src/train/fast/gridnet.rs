@@ -446,7 +446,7 @@ impl Workspace {
     }
 
     /// Bytes of block activations kept for the backward pass.
-    pub fn kept_bytes(&self) -> usize {
+    fn kept_bytes(&self) -> usize {
         4 * self.acts.iter().map(BlockActs::floats).sum::<usize>()
     }
 

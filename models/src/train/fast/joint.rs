@@ -124,7 +124,7 @@ impl FastModel {
         if let Some(l) = &self.large {
             let mut plan = NetPlan::probe(&l.net, samples, params, capacity);
             if self.freeze_large {
-                plan.recompute = l.net.blocks();
+                plan.recompute = l.net.blocks().saturating_sub(1);
                 plan.fixed = true;
             }
             nets.push(plan);
@@ -271,11 +271,11 @@ impl NetPlan {
         }
     }
 
-    /// Bytes at `recompute` blocks recomputed (each frees a block, the first adds an output buffer).
-    fn bytes_at(&self, recompute: usize) -> usize {
-        let r = recompute.min(self.blocks.saturating_sub(1));
-        let redo = if r > 0 { self.redo } else { 0 };
-        self.bytes - r * self.block + redo
+    /// Bytes at the planned recompute count (each recomputed block frees its
+    /// activations, the first adds an output buffer).
+    fn bytes(&self) -> usize {
+        let redo = if self.recompute > 0 { self.redo } else { 0 };
+        self.bytes - self.recompute * self.block + redo
     }
 
     fn can_grow(&self) -> bool {
@@ -287,7 +287,7 @@ impl NetPlan {
 /// largest, until the workspaces fit in `limit` bytes (or every net keeps
 /// only its last block's activations).
 fn plan_recompute(nets: &mut [NetPlan], limit: usize) {
-    while nets.iter().map(|n| n.bytes_at(n.recompute)).sum::<usize>() > limit {
+    while nets.iter().map(NetPlan::bytes).sum::<usize>() > limit {
         let Some(best) = nets
             .iter_mut()
             .filter(|n| n.can_grow())
