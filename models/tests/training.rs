@@ -5,7 +5,8 @@ mod common;
 
 use candle_core::{Device, Tensor};
 use kb_models::{
-    train::{plateau::Plateau, TrainSettings, Trainer},
+    train::{plateau::Plateau, Half, TrainSettings, Trainer},
+    weights::Model,
     JointConfig, ModelConfig, WeightsConfig,
 };
 
@@ -123,6 +124,54 @@ fn learning_rate_halves_after_four_stale_evaluations() {
 }
 
 #[test]
+fn a_pretrained_small_model_starts_the_pair_exactly_where_it_is() {
+    let joint = JointConfig::tiny(2, 1, 2);
+    let pretrained =
+        kb_models::weights::Weights::random(WeightsConfig::Single(joint.small.clone()), 78)
+            .unwrap();
+    let trainer = Trainer::new(
+        WeightsConfig::Joint(joint.clone()),
+        TrainSettings::default(),
+    )
+    .unwrap();
+    let before = trainer.parameters();
+    trainer.load_half(Half::Small, &pretrained).unwrap();
+    let params = trainer.parameters();
+    for (name, t) in &pretrained.tensors {
+        assert_eq!(
+            common::max_abs(&(t - &params[&format!("small.{name}")]).unwrap()),
+            0.0,
+            "{name}"
+        );
+    }
+    let untouched = params
+        .keys()
+        .filter(|n| !n.starts_with("small.") || n.starts_with("small.merges."))
+        .filter(|n| !n.contains(".cross_attn.proj.norm."));
+    for name in untouched {
+        assert_eq!(
+            common::max_abs(&(&before[name] - &params[name]).unwrap()),
+            0.0,
+            "{name} changed"
+        );
+    }
+    let mixture = Tensor::randn(0f32, 0.1, (2, 2, 1024), &Device::Cpu).unwrap();
+    let Model::Single(single) = pretrained.model(&Device::Cpu).unwrap() else {
+        unreachable!("a single configuration builds a single model")
+    };
+    let alone = single.forward(&mixture, None).unwrap().audio;
+    let paired = trainer.output(&mixture, None).unwrap();
+    let gap = common::max_abs(&(&alone - &paired).unwrap());
+    assert!(
+        gap < 1e-5,
+        "the pair's output differs from the single model's by {gap}"
+    );
+    let wrong =
+        kb_models::weights::Weights::random(WeightsConfig::Single(joint.large.clone()), 1).unwrap();
+    assert!(trainer.load_half(Half::Small, &wrong).is_err());
+}
+
+#[test]
 fn a_pretrained_large_model_is_loaded_into_the_joint_run() {
     let joint = JointConfig::tiny(2, 1, 2);
     let pretrained =
@@ -133,7 +182,7 @@ fn a_pretrained_large_model_is_loaded_into_the_joint_run() {
         TrainSettings::default(),
     )
     .unwrap();
-    trainer.load_large(&pretrained).unwrap();
+    trainer.load_half(Half::Large, &pretrained).unwrap();
     let params = trainer.parameters();
     for (name, t) in &pretrained.tensors {
         assert_eq!(
@@ -143,7 +192,7 @@ fn a_pretrained_large_model_is_loaded_into_the_joint_run() {
     }
     let wrong =
         kb_models::weights::Weights::random(WeightsConfig::Single(joint.small.clone()), 1).unwrap();
-    assert!(trainer.load_large(&wrong).is_err());
+    assert!(trainer.load_half(Half::Large, &wrong).is_err());
     let _ = Device::Cpu;
 }
 

@@ -20,7 +20,7 @@ use kb_data::{
 use kb_models::{
     level::LevelConfig,
     metrics::Objective,
-    train::{Backend, TrainSettings, Trainer, Validation},
+    train::{Backend, Half, TrainSettings, Trainer, Validation},
     weights::Weights,
     JointConfig, ModelConfig, WeightsConfig,
 };
@@ -68,6 +68,10 @@ pub struct Args {
     /// Joint: pre-trained large model to start from (weights file of `--model large`).
     #[arg(long)]
     large_from: Option<PathBuf>,
+    /// Joint: pre-trained small model to start the small half from (weights
+    /// file of `--model small`, same configuration; the merges start fresh).
+    #[arg(long)]
+    small_from: Option<PathBuf>,
     /// Joint: hold the large model fixed (`on`: forward only, gradients stop
     /// at its output; the hint compression, merges and small model train).
     #[arg(long)]
@@ -164,6 +168,8 @@ pub struct RunFile {
     pub compression: usize,
     /// Pre-trained large model for a joint run.
     pub large_from: Option<PathBuf>,
+    /// Pre-trained small model for a joint run's small half.
+    pub small_from: Option<PathBuf>,
     /// Total steps.
     pub steps: u64,
     /// Seconds per example.
@@ -203,6 +209,7 @@ impl Default for RunFile {
             delay: 1,
             compression: 2,
             large_from: None,
+            small_from: None,
             steps: 20_000,
             seconds: 2.0,
             target: Target::Early,
@@ -263,6 +270,9 @@ impl RunFile {
         );
         if args.large_from.is_some() {
             run.large_from = args.large_from.clone();
+        }
+        if args.small_from.is_some() {
+            run.small_from = args.small_from.clone();
         }
         if args.backend.is_some() {
             run.backend = args.backend;
@@ -475,7 +485,10 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     } else {
         let t = Trainer::new(run.weights_config()?, run.settings.clone())?;
         if let Some(path) = &run.large_from {
-            t.load_large(&Weights::load(path)?)?;
+            t.load_half(Half::Large, &Weights::load(path)?)?;
+        }
+        if let Some(path) = &run.small_from {
+            t.load_half(Half::Small, &Weights::load(path)?)?;
         }
         std::fs::write(&run_path, serde_json::to_string_pretty(&run)?)?;
         t

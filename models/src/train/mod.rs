@@ -6,7 +6,7 @@ pub mod plateau;
 pub mod trainer;
 pub mod validation;
 
-pub use trainer::{Backend, StepReport, TrainSettings, Trainer};
+pub use trainer::{Backend, Half, StepReport, TrainSettings, Trainer};
 
 /// Default limit of the fast path's buffers (both threads), in MiB.
 pub const FAST_MEMORY_MB: usize = 3000;

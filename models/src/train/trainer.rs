@@ -30,6 +30,15 @@ pub const CHECKPOINT_KEY: &str = "knowledge_boost_checkpoint";
 /// Name prefix of a joint model's large-model parameters (not its hint compression).
 const LARGE_PREFIX: &str = "large.";
 
+/// One half of a joint pair, as a pre-trained single model can start it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Half {
+    /// The small model (`small.*`, without its merges).
+    Small,
+    /// The large hint model (`large.*`).
+    Large,
+}
+
 /// Validation examples run through the model at once (bounds its memory).
 pub const VALIDATION_SLICE: usize = 2;
 
@@ -313,26 +322,40 @@ impl Trainer {
         Ok(())
     }
 
-    /// Starts a joint run's large model from a pre-trained single model of the same shape.
-    pub fn load_large(&self, pretrained: &Weights) -> Result<()> {
+    /// Starts one half of a joint run (`small.*` or `large.*`) from a
+    /// pre-trained single model of the same configuration. Loading the small
+    /// half zeroes each merge's output norm, so every merge starts as the
+    /// identity and the pair starts exactly where the single model is.
+    pub fn load_half(&self, half: Half, pretrained: &Weights) -> Result<()> {
         let WeightsConfig::Joint(joint) = &self.config else {
             return Err(Error::Config(
-                "only a joint model has a large model to load".into(),
+                "only a joint model has halves to load".into(),
             ));
         };
-        if pretrained.config != WeightsConfig::Single(joint.large.clone()) {
+        let (prefix, wanted) = match half {
+            Half::Small => ("small", &joint.small),
+            Half::Large => ("large", &joint.large),
+        };
+        if pretrained.config != WeightsConfig::Single(wanted.clone()) {
             return Err(Error::Config(format!(
-                "the pre-trained model {} is not the joint model's large model {}",
+                "the pre-trained model {} is not the joint model's {prefix} model {}",
                 pretrained.config.to_json(),
-                serde_json::to_string(&joint.large).unwrap_or_default()
+                serde_json::to_string(wanted).unwrap_or_default()
             )));
         }
         let data = self.params.vars();
         for (name, t) in &pretrained.tensors {
             let var = data
-                .get(&format!("large.{name}"))
-                .ok_or_else(|| Error::Config(format!("no large.{name}")))?;
+                .get(&format!("{prefix}.{name}"))
+                .ok_or_else(|| Error::Config(format!("no {prefix}.{name}")))?;
             var.set(t)?;
+        }
+        if half == Half::Small {
+            for (name, var) in data.iter() {
+                if name.starts_with("small.merges.") && name.contains(".cross_attn.proj.norm.") {
+                    var.set(&var.zeros_like()?)?;
+                }
+            }
         }
         Ok(())
     }
