@@ -10,6 +10,12 @@ use crate::{
 /// Sample rate every model runs at.
 pub const SAMPLE_RATE: usize = 16_000;
 
+/// Samples per ear in one chunk (the STFT hop) of every preset: 8 ms at 16 kHz.
+pub const CHUNK: usize = 128;
+
+/// Lookahead of every preset in samples (window = chunk + lookahead): 4 ms at 16 kHz.
+pub const LOOKAHEAD: usize = 64;
+
 /// Causal local self-attention settings of one TF-GridNet (the large model's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttentionConfig {
@@ -46,8 +52,8 @@ pub struct ModelConfig {
 impl ModelConfig {
     fn preset(d: usize, hidden: usize, attention: Option<AttentionConfig>, sources: usize) -> Self {
         Self {
-            chunk: 128,
-            pad: 64,
+            chunk: CHUNK,
+            pad: LOOKAHEAD,
             ears: 2,
             sources,
             d,

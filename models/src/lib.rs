@@ -33,7 +33,9 @@ pub mod train;
 pub mod weights;
 pub mod window_attention;
 
-pub use config::{AttentionConfig, JointConfig, ModelConfig, WeightsConfig, SAMPLE_RATE};
+pub use config::{
+    AttentionConfig, JointConfig, ModelConfig, WeightsConfig, CHUNK, LOOKAHEAD, SAMPLE_RATE,
+};
 pub use error::{Error, Result};
 pub use joint::{JointModel, JointOutput};
 pub use params::SeededParams;

@@ -248,8 +248,8 @@ pub struct ImportOptions {
 impl Default for ImportOptions {
     fn default() -> Self {
         Self {
-            chunk: 128,
-            pad: 64,
+            chunk: crate::CHUNK,
+            pad: crate::LOOKAHEAD,
             window: 50,
             delay: 1,
             context: 50,

@@ -3,15 +3,19 @@
 
 pub mod background;
 pub mod chunker;
+pub mod dry_wet;
 pub mod editor;
 pub mod hint_link;
+pub mod latency;
 pub mod levels;
+pub mod lookahead;
 pub mod model_info;
 pub mod models;
 pub mod offline;
 pub mod params;
 pub mod path;
 pub mod rate;
+pub mod silence_gate;
 pub mod telemetry;
 
 use std::{

@@ -6,7 +6,7 @@ use std::{path::Path, sync::atomic::AtomicU8};
 use kb_models::{
     engine::{HintFrame, Kernels, LargeEngine, SmallEngine},
     weights::Weights,
-    WeightsConfig,
+    WeightsConfig, CHUNK, LOOKAHEAD,
 };
 use nice_plug::prelude::Enum;
 use parking_lot::RwLock;
@@ -193,9 +193,9 @@ fn build(w: &Weights, mode: Mode) -> Result<Pair, String> {
         return Err("holds a single model; the plugin needs a knowledge-boosting pair".into());
     };
     let s = &cfg.small;
-    if s.sources != mode.sources() || s.ears != 2 || s.chunk != 128 || s.pad != 64 {
+    if s.sources != mode.sources() || s.ears != 2 || s.chunk != CHUNK || s.pad != LOOKAHEAD {
         return Err(format!(
-            "holds a model of {} sources, {} ears, chunk {} and lookahead {}; {} mode needs {} sources, 2 ears, chunk 128, lookahead 64",
+            "holds a model of {} sources, {} ears, chunk {} and lookahead {}; {} mode needs {} sources, 2 ears, chunk {CHUNK}, lookahead {LOOKAHEAD}",
             s.sources, s.ears, s.chunk, s.pad, mode.name(), mode.sources()
         ));
     }
@@ -209,8 +209,8 @@ fn build(w: &Weights, mode: Mode) -> Result<Pair, String> {
 /// Runs a few silent chunks through both engines (touching every buffer), then resets them.
 fn warm(small: &mut SmallEngine, large: &mut LargeEngine) -> kb_models::Result<()> {
     let cfg = small.config().clone();
-    let input = vec![0.0; 2 * 128];
-    let mut out = vec![0.0; cfg.small.sources * 2 * 128];
+    let input = vec![0.0; 2 * cfg.small.chunk];
+    let mut out = vec![0.0; cfg.small.sources * 2 * cfg.small.chunk];
     let mut hint = HintFrame::new(&cfg);
     for _ in 0..4 {
         large.process(&input, &mut hint)?;

@@ -10,24 +10,22 @@ use std::{
 use crate::{
     background::{Background, Installed, Start},
     chunker::Fifo,
+    dry_wet::DryWet,
     hint_link::{link, AudioLink, Slot, Tag, CHUNK_SAMPLES, OFFLINE_HINT_TIMEOUT},
+    latency::{output_prefill, signal_delay},
+    lookahead::LookaheadShift,
     models::{self, Mode, ModelRequest},
     rate::{Downsampler, Upsampler, MODEL_RATE},
+    silence_gate::SilenceGate,
     telemetry::{Telemetry, CHUNK_BUDGET_US},
 };
 
-/// Samples per ear in one model chunk.
-pub const CHUNK: usize = 128;
-/// The models' lookahead in 16 kHz samples.
-pub const LOOKAHEAD: usize = 64;
+pub use kb_models::{CHUNK, LOOKAHEAD};
+
 /// Output channels of the path: [talker or voice][left, right], main bus first.
 pub const OUT_CHANNELS: usize = 4;
 /// Host sample rates the path accepts, in Hz (any rate in between, fractional too).
 pub const HOST_RATES: std::ops::RangeInclusive<f64> = 1_000.0..=2_000_000.0;
-/// Exact digital silence this long past the latency closes the silence gate, in seconds.
-const GATE_HOLD_S: f64 = 0.05;
-/// The silence gate opens or closes over this long, in seconds.
-const GATE_RAMP_S: f64 = 0.002;
 
 /// How the path runs.
 #[derive(Debug, Clone, Copy)]
@@ -84,7 +82,7 @@ pub struct AudioPath {
     out_fifo: Fifo,
     dry: Fifo,
     dry_buf: Vec<f32>,
-    pass_tail: [f32; 2 * LOOKAHEAD],
+    pass: LookaheadShift,
     prefill: usize,
     latency: usize,
     slot: Box<Slot>,
@@ -98,125 +96,8 @@ pub struct AudioPath {
     last_hint: u64,
     wait: bool,
     delay_override: Option<u64>,
-    mix: f32,
-    gain: f32,
+    dry_wet: DryWet,
     gate: SilenceGate,
-}
-
-/// Digital silence in gives digital silence out: once the input has been
-/// exactly zero for the latency plus a hold time, the wet signal fades to
-/// zero (the models answer silence with a faint noise floor of their own);
-/// any non-zero input opens it again at once.
-#[derive(Debug, Clone, Copy)]
-struct SilenceGate {
-    /// Consecutive host frames of exact zeros on both input channels.
-    silent: usize,
-    /// Frames of silence that close the gate.
-    hold: usize,
-    /// Current gain, 0..1.
-    gain: f32,
-    /// Gain change per frame while opening or closing.
-    step: f32,
-}
-
-impl SilenceGate {
-    fn new(rate: f64, latency: usize) -> Self {
-        Self {
-            silent: 0,
-            hold: latency + (GATE_HOLD_S * rate).ceil() as usize,
-            gain: 1.0,
-            step: (1.0 / (GATE_RAMP_S * rate).max(1.0)) as f32,
-        }
-    }
-
-    /// The wet gain for the frame whose input is `(l, r)`.
-    fn next(&mut self, l: f32, r: f32) -> f32 {
-        self.silent = if l == 0.0 && r == 0.0 {
-            self.silent.saturating_add(1)
-        } else {
-            0
-        };
-        let target = if self.silent >= self.hold { 0.0 } else { 1.0 };
-        if target > self.gain {
-            self.gain = (self.gain + self.step).min(1.0);
-        } else if target < self.gain {
-            self.gain = (self.gain - self.step).max(0.0);
-        }
-        self.gain
-    }
-
-    fn reset(&mut self) {
-        self.silent = 0;
-        self.gain = 1.0;
-    }
-}
-
-/// Host samples the output FIFO must be primed with so that it never runs dry,
-/// found by running the resamplers' frame counts over `steps` chunks.
-fn output_prefill(down: &mut Downsampler, up: &mut Upsampler, steps: usize) -> usize {
-    let zin = vec![0.0; 2 * down.frames_max()];
-    let mut chunk = vec![0.0; 2 * CHUNK];
-    let z16 = vec![0.0; OUT_CHANNELS * CHUNK];
-    let stride = up.frames_max();
-    let mut zout = vec![0.0; OUT_CHANNELS * stride];
-    let (mut consumed, mut produced, mut worst) = (0usize, 0usize, 0usize);
-    for _ in 0..steps {
-        let need = down.frames_needed();
-        consumed += need;
-        worst = worst.max((consumed - 1).saturating_sub(produced));
-        down.process(&zin[..2 * need], &mut chunk);
-        produced += up.process(&z16, &mut zout, stride);
-    }
-    down.reset();
-    up.reset();
-    worst
-}
-
-/// Delay of the wet path in host samples, fractional: the resamplers' filters and the
-/// models' 64-sample lookahead (chunk buffering excluded), measured with an impulse.
-pub fn signal_delay(host_rate: f64) -> Result<f64, String> {
-    let mut down = Downsampler::new(host_rate, 2, CHUNK).map_err(|e| e.to_string())?;
-    let mut up = Upsampler::new(host_rate, OUT_CHANNELS, CHUNK).map_err(|e| e.to_string())?;
-    let at = (host_rate * 0.02) as usize;
-    // 0.1 s, and at least 40 chunks: at low host rates the filters span many host samples.
-    let total = ((host_rate * 0.1) as usize).max(at + 40 * down.frames_max());
-    let mut packed = vec![0.0; 2 * down.frames_max()];
-    let mut chunk = vec![0.0; 2 * CHUNK];
-    let mut out16 = vec![0.0; OUT_CHANNELS * CHUNK];
-    let stride = up.frames_max();
-    let mut up_out = vec![0.0; OUT_CHANNELS * stride];
-    let mut tail = [0.0; LOOKAHEAD];
-    let mut y: Vec<f32> = Vec::new();
-    let mut pos = 0;
-    while pos + down.frames_needed() <= total {
-        let need = down.frames_needed();
-        packed[..2 * need].fill(0.0);
-        if (pos..pos + need).contains(&at) {
-            packed[at - pos] = 1.0;
-        }
-        down.process(&packed[..2 * need], &mut chunk);
-        out16[..LOOKAHEAD].copy_from_slice(&tail);
-        out16[LOOKAHEAD..CHUNK].copy_from_slice(&chunk[..CHUNK - LOOKAHEAD]);
-        tail.copy_from_slice(&chunk[CHUNK - LOOKAHEAD..CHUNK]);
-        let produced = up.process(&out16, &mut up_out, stride);
-        y.extend_from_slice(&up_out[..produced]);
-        pos += need;
-    }
-    let (i, _) = y
-        .iter()
-        .enumerate()
-        .skip(1)
-        .take(y.len().saturating_sub(2))
-        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
-        .ok_or("no output to measure")?;
-    let (a, b, c) = (f64::from(y[i - 1]), f64::from(y[i]), f64::from(y[i + 1]));
-    let curve = a - 2.0 * b + c;
-    let frac = if curve.abs() > 1e-12 {
-        0.5 * (a - c) / curve
-    } else {
-        0.0
-    };
-    Ok(i as f64 + frac - at as f64)
 }
 
 impl AudioPath {
@@ -288,7 +169,7 @@ impl AudioPath {
             out_fifo,
             dry,
             dry_buf: vec![0.0; 2 * frames_max],
-            pass_tail: [0.0; 2 * LOOKAHEAD],
+            pass: LookaheadShift::default(),
             prefill,
             latency,
             slot: Box::new(Slot {
@@ -307,8 +188,7 @@ impl AudioPath {
             last_hint: 0,
             wait: cfg.wait_for_hints,
             delay_override: cfg.delay_override,
-            mix: 1.0,
-            gain: 1.0,
+            dry_wet: DryWet::default(),
             gate: SilenceGate::new(rate, latency),
         })
     }
@@ -340,7 +220,7 @@ impl AudioPath {
         self.in_fifo.clear_with_zeros(0);
         self.out_fifo.clear_with_zeros(self.prefill);
         self.dry.clear_with_zeros(self.latency);
-        self.pass_tail = [0.0; 2 * LOOKAHEAD];
+        self.pass.reset();
         self.gate.reset();
         if let Some(s) = self.slot.small.as_mut() {
             s.reset();
@@ -367,7 +247,6 @@ impl AudioPath {
         let n = input[0].len();
         debug_assert!(input[1].len() == n && out.iter().all(|o| o.len() == n));
         self.request.mode.store(c.mode as u8, Relaxed);
-        let (mix0, gain0) = (self.mix, self.gain);
         let frames_max = self.in_fifo.capacity();
         let mut pos = 0;
         while pos < n {
@@ -413,19 +292,11 @@ impl AudioPath {
             for i in 0..take {
                 let t = (pos + i + 1) as f32 / n as f32;
                 let open = self.gate.next(self.clean[i], self.clean[frames_max + i]);
-                let m = (mix0 + (c.mix - mix0) * t) * open;
-                let g = gain0 + (c.gain - gain0) * t;
+                let (m, g) = self.dry_wet.ramp(c, t);
                 for ch in 0..2 {
-                    let d = self.dry_buf[ch * frames_max + i];
-                    let [main, aux] = [ch, ch + 2].map(|k| out[k][pos + i]);
-                    let (main, aux) = if c.bypass {
-                        (d, 0.0)
-                    } else {
-                        (
-                            g * (m * main + (1.0 - m) * d),
-                            g * (m * aux + (1.0 - m) * d),
-                        )
-                    };
+                    let dry = self.dry_buf[ch * frames_max + i];
+                    let wet = [ch, ch + 2].map(|k| out[k][pos + i]);
+                    let [main, aux] = DryWet::frame(c.bypass, (m * open, g), dry, wet);
                     out[ch][pos + i] = main;
                     out[ch + 2][pos + i] = aux;
                 }
@@ -433,8 +304,7 @@ impl AudioPath {
             pos += take;
         }
         if n > 0 {
-            self.mix = c.mix;
-            self.gain = c.gain;
+            self.dry_wet.end_block(c);
         }
     }
 
@@ -513,37 +383,10 @@ impl AudioPath {
                 self.out16[s * 2 * CHUNK..].fill(0.0);
             }
             None => {
-                for ear in 0..2 {
-                    let out = &mut self.out16[ear * CHUNK..(ear + 1) * CHUNK];
-                    let inp = &self.chunk[ear * CHUNK..(ear + 1) * CHUNK];
-                    let tail = &mut self.pass_tail[ear * LOOKAHEAD..(ear + 1) * LOOKAHEAD];
-                    out[..LOOKAHEAD].copy_from_slice(tail);
-                    out[LOOKAHEAD..].copy_from_slice(&inp[..CHUNK - LOOKAHEAD]);
-                    tail.copy_from_slice(&inp[CHUNK - LOOKAHEAD..]);
-                }
+                self.pass.process(&self.chunk, &mut self.out16[..2 * CHUNK]);
                 self.out16[2 * CHUNK..].fill(0.0);
             }
         }
         self.index += 1;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::SilenceGate;
-
-    #[test]
-    fn the_silence_gate_holds_open_closes_after_its_hold_and_reopens_at_once() {
-        let mut gate = SilenceGate::new(48_000.0, 700);
-        let hold = 700 + 2_400;
-        let ramp = 96;
-        assert!((0..10_000).all(|i| gate.next(0.1 * ((i % 7) as f32 - 3.0) + 0.05, 0.0) == 1.0));
-        let closing: Vec<f32> = (0..hold + ramp + 10).map(|_| gate.next(0.0, 0.0)).collect();
-        assert!(closing[..hold - 1].iter().all(|g| *g == 1.0));
-        assert_eq!(closing[hold + ramp], 0.0);
-        assert!(closing.windows(2).all(|w| w[1] <= w[0]));
-        assert_eq!(gate.next(0.0, 1e-30), gate.step);
-        let opened = (0..ramp).map(|_| gate.next(0.2, -0.2)).last();
-        assert_eq!(opened, Some(1.0));
     }
 }

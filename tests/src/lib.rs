@@ -413,7 +413,7 @@ pub fn reference(
 
 /// Delay in host samples of the resamplers and the model's lookahead (no buffering), rounded.
 pub fn signal_delay(rate: f64) -> usize {
-    knowledge_boost::path::signal_delay(rate)
+    knowledge_boost::latency::signal_delay(rate)
         .expect("measurable")
         .round() as usize
 }

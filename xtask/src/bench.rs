@@ -7,7 +7,7 @@ use candle_core::{Device, Tensor};
 use kb_models::{
     engine::{GridNetEngine, HintFrame, KernelPath, Kernels, LargeEngine, SmallEngine},
     weights::{Model, Weights},
-    JointConfig, ModelConfig, WeightsConfig,
+    JointConfig, ModelConfig, WeightsConfig, CHUNK, LOOKAHEAD, SAMPLE_RATE,
 };
 
 use crate::alloc_counter::allocations_during;
@@ -75,10 +75,10 @@ impl Timing {
 }
 
 fn chunk_input(i: usize) -> Vec<f32> {
-    (0..256)
+    (0..2 * CHUNK)
         .map(|n| {
-            let t = (128 * i + n % 128) as f32 / 16_000.0;
-            0.3 * (2.0 * std::f32::consts::PI * (180.0 + 40.0 * (n / 128) as f32) * t).sin()
+            let t = (CHUNK * i + n % CHUNK) as f32 / SAMPLE_RATE as f32;
+            0.3 * (2.0 * std::f32::consts::PI * (180.0 + 40.0 * (n / CHUNK) as f32) * t).sin()
                 * (1.0 + (3.0 * t).sin())
                 * 0.5
         })
@@ -105,7 +105,8 @@ fn time_chunks(chunks: usize, mut step: impl FnMut(usize)) -> (Timing, usize) {
 /// Median per-chunk time of a candle streaming call (one 192-sample window per chunk).
 fn candle_median(chunks: usize, mut call: impl FnMut(&Tensor)) -> kb_models::Result<f64> {
     let window = |i: usize| {
-        Tensor::from_vec(chunk_input(i), (1, 2, 128), &Device::Cpu)?.pad_with_zeros(2, 64, 0)
+        Tensor::from_vec(chunk_input(i), (1, 2, CHUNK), &Device::Cpu)?
+            .pad_with_zeros(2, LOOKAHEAD, 0)
     };
     let windows = (0..chunks + 5)
         .map(window)
@@ -218,7 +219,7 @@ fn engines(args: &Args) -> kb_models::Result<()> {
     });
 
     let mut small = SmallEngine::from_weights(&weights, kernels)?;
-    let mut out = vec![0f32; 2 * 2 * 128];
+    let mut out = vec![0f32; 2 * 2 * CHUNK];
     let (timing, a) = time_chunks(n, |i| {
         small
             .process(&inputs[i], Some(&hints[i]), &mut out)
