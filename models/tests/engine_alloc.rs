@@ -3,7 +3,7 @@
 use std::sync::atomic::Ordering;
 
 use kb_models::{
-    engine::{GridNetEngine, HintFrame, Kernels, LargeEngine, SmallEngine},
+    engine::{BoostedPair, GridNetEngine, HintFrame, Kernels, LargeEngine, SmallEngine},
     weights::Weights,
     JointConfig, ModelConfig, WeightsConfig,
 };
@@ -66,6 +66,14 @@ fn engines_neither_allocate_nor_free_per_chunk() {
         (a, f),
         (0, 0),
         "small engine without hints: {a} allocations, {f} frees"
+    );
+
+    let mut pair = BoostedPair::from_weights(&weights, kernels).unwrap();
+    let (a, f) = count(|i| pair.process(&inputs[i], true, &mut out).unwrap());
+    assert_eq!(
+        (a, f),
+        (0, 0),
+        "pair with its hint ring: {a} allocations, {f} frees"
     );
 
     let single = ModelConfig::medium(1);

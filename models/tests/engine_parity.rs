@@ -4,7 +4,7 @@ mod common;
 
 use candle_core::{Device, Tensor};
 use kb_models::{
-    engine::{GridNetEngine, HintFrame, KernelPath, Kernels, LargeEngine, SmallEngine},
+    engine::{BoostedPair, GridNetEngine, KernelPath, Kernels},
     level::LevelConfig,
     weights::{Model, Weights},
     JointConfig, ModelConfig, WeightsConfig,
@@ -142,9 +142,7 @@ fn check_joint(delay: usize, level: Option<LevelConfig>) {
     let Model::Joint(model) = weights.model(&Device::Cpu).unwrap() else {
         unreachable!()
     };
-    let kernels = Kernels::best();
-    let mut small = SmallEngine::from_weights(&weights, kernels).unwrap();
-    let mut large = LargeEngine::from_weights(&weights, kernels).unwrap();
+    let mut pair = BoostedPair::from_weights(&weights, Kernels::best()).unwrap();
     for (name, x) in inputs() {
         let mut state = model.initial_state(1, &Device::Cpu).unwrap();
         let parts: Vec<Tensor> = candle_windows(&x)
@@ -152,20 +150,12 @@ fn check_joint(delay: usize, level: Option<LevelConfig>) {
             .map(|w| model.forward_frames(w, &mut state).unwrap().small.audio)
             .collect();
         let reference = Tensor::cat(&parts, 3).unwrap();
-        small.reset();
-        large.reset();
+        pair.reset();
         let samples = channels(&x);
-        let mut hints: Vec<HintFrame> = Vec::new();
         let mut outs = Vec::with_capacity(CHUNKS);
         for k in 0..CHUNKS {
-            let input = chunk(&samples, k);
-            let mut hint = HintFrame::new(&cfg);
-            large.process(&input, &mut hint).unwrap();
-            assert_eq!(hint.index, k as u64);
-            hints.push(hint);
-            let arriving = k.checked_sub(delay).map(|i| &hints[i]);
             let mut out = vec![0f32; 2 * 2 * 128];
-            small.process(&input, arriving, &mut out).unwrap();
+            pair.process(&chunk(&samples, k), true, &mut out).unwrap();
             outs.push(out);
         }
         let err = common::rel_err(&assemble(&outs, 2, 2), &reference);

@@ -111,24 +111,10 @@ fn run(start: Start, stop: &AtomicBool) {
                 mode,
                 user_file,
             };
-            let (small, delay) = match loaded.pair {
-                Some(p) => {
-                    let delay = p.small.config().delay as u64;
-                    scratch = Some(HintFrame::new(p.large.config()));
-                    large = Some(p.large);
-                    (Some(p.small), delay)
-                }
-                None => {
-                    large = None;
-                    (None, 0)
-                }
-            };
-            pending = Some(Box::new(Slot {
-                gen: installed.gen,
-                small,
-                delay,
-                mode: mode as u8,
-            }));
+            let (slot, engine) = Slot::install(installed.gen, mode as u8, loaded.pair);
+            scratch = engine.as_ref().map(|l| HintFrame::new(l.config()));
+            large = engine;
+            pending = Some(slot);
             stream = None;
         }
         if let Some(s) = pending.take() {

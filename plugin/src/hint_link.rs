@@ -8,7 +8,7 @@ use std::{
 };
 
 use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError};
-use kb_models::engine::{HintFrame, SmallEngine};
+use kb_models::engine::{BoostedPair, HintFrame, LargeEngine, SmallEngine};
 
 use crate::telemetry::Telemetry;
 
@@ -60,10 +60,30 @@ pub struct Slot {
     pub gen: u32,
     /// The small engine; None when the mode has no model.
     pub small: Option<SmallEngine>,
-    /// Hint delay C in chunks.
+    /// The trained hint delay C in chunks (the merges align to it).
     pub delay: u64,
     /// Which mode this slot serves.
     pub mode: u8,
+}
+
+impl Slot {
+    /// Splits a loaded pair (None: pass-through) into the audio thread's slot
+    /// of generation `gen` and the large engine the background thread keeps.
+    pub fn install(
+        gen: u32,
+        mode: u8,
+        pair: Option<BoostedPair>,
+    ) -> (Box<Self>, Option<LargeEngine>) {
+        let (small, large) = pair.map(BoostedPair::into_engines).unzip();
+        let delay = small.as_ref().map_or(0, |s| s.config().delay as u64);
+        let slot = Self {
+            gen,
+            small,
+            delay,
+            mode,
+        };
+        (Box::new(slot), large)
+    }
 }
 
 /// The audio thread's end.

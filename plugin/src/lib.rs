@@ -141,7 +141,7 @@ impl Plugin for KnowledgeBoost {
             host_rate: f64::from(buffer_config.sample_rate),
             wait_for_hints: buffer_config.process_mode == ProcessMode::Offline,
             stall_background: cfg!(feature = "test_hooks") && std::env::var_os(STALL_ENV).is_some(),
-            delay_override: None,
+            link_delay: None,
         };
         match AudioPath::new(&cfg, self.request.clone(), self.telemetry.clone()) {
             Ok(path) => {

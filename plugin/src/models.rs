@@ -4,7 +4,7 @@
 use std::{path::Path, sync::atomic::AtomicU8};
 
 use kb_models::{
-    engine::{HintFrame, Kernels, LargeEngine, SmallEngine},
+    engine::{BoostedPair, HintFrame, Kernels},
     weights::Weights,
     WeightsConfig, CHUNK, LOOKAHEAD,
 };
@@ -161,34 +161,27 @@ pub struct ModelRequest {
     pub overrides: std::sync::Arc<RwLock<OverridePaths>>,
 }
 
-/// A small and a large engine built from one weight file.
-#[derive(Debug)]
-pub struct Pair {
-    /// The audio thread's engine.
-    pub small: SmallEngine,
-    /// The background thread's engine.
-    pub large: LargeEngine,
-}
-
-impl Pair {
-    /// Values in one hint frame of this pair.
-    pub fn hint_len(&self) -> usize {
-        HintFrame::new(self.small.config()).data.len()
-    }
-}
-
 /// The outcome of loading a mode: the pair (None: no model, pass-through) and a message for the user.
 #[derive(Debug)]
 pub struct Loaded {
     /// The engines, if the mode has a usable model.
-    pub pair: Option<Pair>,
+    pub pair: Option<BoostedPair>,
     /// What the editor shows about the pair, when there is one.
     pub info: Option<ModelInfo>,
     /// Why a user file was refused, or why there is no model.
     pub message: String,
 }
 
-fn build(w: &Weights, mode: Mode) -> Result<Pair, String> {
+impl Loaded {
+    /// Values in one hint frame of the loaded pair (0 without one).
+    pub fn hint_len(&self) -> usize {
+        self.pair
+            .as_ref()
+            .map_or(0, |p| HintFrame::new(p.config()).data.len())
+    }
+}
+
+fn build(w: &Weights, mode: Mode) -> Result<BoostedPair, String> {
     let WeightsConfig::Joint(cfg) = &w.config else {
         return Err("holds a single model; the plugin needs a knowledge-boosting pair".into());
     };
@@ -199,30 +192,25 @@ fn build(w: &Weights, mode: Mode) -> Result<Pair, String> {
             s.sources, s.ears, s.chunk, s.pad, mode.name(), mode.sources()
         ));
     }
-    let k = Kernels::best();
-    let mut small = SmallEngine::from_weights(w, k).map_err(|e| e.to_string())?;
-    let mut large = LargeEngine::from_weights(w, k).map_err(|e| e.to_string())?;
-    warm(&mut small, &mut large).map_err(|e| e.to_string())?;
-    Ok(Pair { small, large })
+    let mut pair = BoostedPair::from_weights(w, Kernels::best()).map_err(|e| e.to_string())?;
+    warm(&mut pair).map_err(|e| e.to_string())?;
+    Ok(pair)
 }
 
 /// Runs a few silent chunks through both engines (touching every buffer), then resets them.
-fn warm(small: &mut SmallEngine, large: &mut LargeEngine) -> kb_models::Result<()> {
-    let cfg = small.config().clone();
-    let input = vec![0.0; 2 * cfg.small.chunk];
-    let mut out = vec![0.0; cfg.small.sources * 2 * cfg.small.chunk];
-    let mut hint = HintFrame::new(&cfg);
-    for _ in 0..4 {
-        large.process(&input, &mut hint)?;
-        small.process(&input, Some(&hint), &mut out)?;
+fn warm(pair: &mut BoostedPair) -> kb_models::Result<()> {
+    let s = &pair.config().small;
+    let input = vec![0.0; 2 * s.chunk];
+    let mut out = vec![0.0; s.sources * 2 * s.chunk];
+    for _ in 0..pair.config().delay + 4 {
+        pair.process(&input, true, &mut out)?;
     }
-    small.reset();
-    large.reset();
+    pair.reset();
     Ok(())
 }
 
 /// Parses and checks a weight file for `mode`, builds its engines and describes them.
-pub fn load_file(path: &Path, mode: Mode) -> Result<(Pair, ModelInfo), String> {
+pub fn load_file(path: &Path, mode: Mode) -> Result<(BoostedPair, ModelInfo), String> {
     let w = Weights::load(path).map_err(|e| e.to_string())?;
     let pair = build(&w, mode).map_err(|e| format!("{}: {e}", path.display()))?;
     let name = path.file_name().map_or_else(

@@ -33,7 +33,7 @@ pub fn render(
     mode: Mode,
     weights: Option<&str>,
     boost: bool,
-    delay_override: Option<u64>,
+    link_delay: Option<u64>,
 ) -> Result<Rendered, String> {
     let mut paths = OverridePaths::default();
     paths.set(mode, weights.map(str::to_owned));
@@ -46,7 +46,7 @@ pub fn render(
         host_rate: rate,
         wait_for_hints: true,
         stall_background: false,
-        delay_override,
+        link_delay,
     };
     let mut path = AudioPath::new(&cfg, request, telemetry.clone())?;
     let latency = path.latency();

@@ -7,6 +7,8 @@ use std::{
     time::Instant,
 };
 
+use kb_models::engine::hint_source;
+
 use crate::{
     background::{Background, Installed, Start},
     chunker::Fifo,
@@ -36,8 +38,10 @@ pub struct PathConfig {
     pub wait_for_hints: bool,
     /// Test-only: the background thread never computes a hint.
     pub stall_background: bool,
-    /// Hint delay C in chunks instead of the one the model was trained with (evaluation).
-    pub delay_override: Option<u64>,
+    /// Evaluation: merge the hint of chunk k - N at chunk k instead of k - C.
+    /// The link is slower (or faster) than trained; the merges still align
+    /// their block outputs to the trained C, as a late hint would find them.
+    pub link_delay: Option<u64>,
 }
 
 /// Per-call settings (from the plugin's parameters).
@@ -95,7 +99,7 @@ pub struct AudioPath {
     slot_start: u64,
     last_hint: u64,
     wait: bool,
-    delay_override: Option<u64>,
+    link_delay: Option<u64>,
     dry_wet: DryWet,
     gate: SilenceGate,
 }
@@ -127,16 +131,10 @@ impl AudioPath {
         let user_file = request.overrides.read().get(mode).map(str::to_owned);
         let loaded = models::load(mode, user_file.as_deref());
         telemetry.reset();
+        let hint_len = loaded.hint_len();
         telemetry.set_loaded(loaded.message, loaded.info);
         telemetry.no_model.store(loaded.pair.is_none(), Relaxed);
-        let hint_len = loaded.pair.as_ref().map_or(0, models::Pair::hint_len);
-        let (small, large, delay) = match loaded.pair {
-            Some(p) => {
-                let delay = p.small.config().delay as u64;
-                (Some(p.small), Some(p.large), delay)
-            }
-            None => (None, None, 0),
-        };
+        let (slot, large) = Slot::install(1, mode as u8, loaded.pair);
         let (audio_link, back_link) = link(hint_len);
         let background = Background::start(Start {
             link: back_link,
@@ -172,12 +170,7 @@ impl AudioPath {
             pass: LookaheadShift::default(),
             prefill,
             latency,
-            slot: Box::new(Slot {
-                gen: 1,
-                small,
-                delay,
-                mode: mode as u8,
-            }),
+            slot,
             link: audio_link,
             background,
             request,
@@ -187,8 +180,8 @@ impl AudioPath {
             slot_start: 0,
             last_hint: 0,
             wait: cfg.wait_for_hints,
-            delay_override: cfg.delay_override,
-            dry_wet: DryWet::default(),
+            link_delay: cfg.link_delay,
+            dry_wet: DryWet::new(rate),
             gate: SilenceGate::new(rate, latency),
         })
     }
@@ -222,6 +215,7 @@ impl AudioPath {
         self.dry.clear_with_zeros(self.latency);
         self.pass.reset();
         self.gate.reset();
+        self.dry_wet.reset();
         if let Some(s) = self.slot.small.as_mut() {
             s.reset();
         }
@@ -237,7 +231,7 @@ impl AudioPath {
     }
 
     /// Processes one host block: `input` [left, right] -> `out` [main L, main R, aux L, aux R],
-    /// all of one length (any, from 0 up). Mix and gain ramp from the previous call's values.
+    /// all of one length (any, from 0 up). A change of mix or gain ramps over `dry_wet::RAMP_MS`.
     pub fn process(
         &mut self,
         input: [&[f32]; 2],
@@ -248,6 +242,7 @@ impl AudioPath {
         debug_assert!(input[1].len() == n && out.iter().all(|o| o.len() == n));
         self.request.mode.store(c.mode as u8, Relaxed);
         let frames_max = self.in_fifo.capacity();
+        self.dry_wet.set_targets(c);
         let mut pos = 0;
         while pos < n {
             let need = self.down.frames_needed();
@@ -290,9 +285,8 @@ impl AudioPath {
             }
             self.dry.consume(take);
             for i in 0..take {
-                let t = (pos + i + 1) as f32 / n as f32;
                 let open = self.gate.next(self.clean[i], self.clean[frames_max + i]);
-                let (m, g) = self.dry_wet.ramp(c, t);
+                let (m, g) = self.dry_wet.next();
                 for ch in 0..2 {
                     let dry = self.dry_buf[ch * frames_max + i];
                     let wet = [ch, ch + 2].map(|k| out[k][pos + i]);
@@ -302,9 +296,6 @@ impl AudioPath {
                 }
             }
             pos += take;
-        }
-        if n > 0 {
-            self.dry_wet.end_block(c);
         }
     }
 
@@ -346,7 +337,7 @@ impl AudioPath {
             gen: self.slot.gen,
             stream: self.stream,
         };
-        let delay = self.delay_override.unwrap_or(self.slot.delay);
+        let delay = self.link_delay.unwrap_or(self.slot.delay);
         match self.slot.small.as_mut() {
             Some(engine) => {
                 let t = &*self.telemetry;
@@ -355,11 +346,11 @@ impl AudioPath {
                 let hint = if !boost {
                     self.link.drain_hints();
                     None
-                } else if self.index >= self.slot_start + delay {
-                    let h = self.link.hint_for(tag, self.index - delay, self.wait);
+                } else if let Some(source) = hint_source(self.index, self.slot_start, delay) {
+                    let h = self.link.hint_for(tag, source, self.wait);
                     if h.is_some() {
                         t.hints_used.fetch_add(1, Relaxed);
-                        self.last_hint = self.index - delay;
+                        self.last_hint = source;
                     } else {
                         t.hints_missed.fetch_add(1, Relaxed);
                     }

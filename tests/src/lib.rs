@@ -41,23 +41,30 @@ fn cargo() -> Command {
     c
 }
 
-/// Builds the CLAP and VST3 bundles once per process and returns the `.clap`
-/// path. They build in the workspace's optimised dev profile (`cargo run -p
-/// xtask -- bundle knowledge_boost`), which reuses the test build's compiled
-/// dependencies instead of compiling everything again for `--release`.
+/// Builds the plugin once per process and returns it as a CLAP bundle. On
+/// Linux a `.clap` bundle is the plugin's shared library under that name
+/// (what `cargo xtask bundle` writes), so the harness builds the library with
+/// cargo itself (the workspace's optimised dev profile, which reuses the test
+/// build's compiled dependencies) and needs no xtask. The copy is renamed into
+/// place, so a later build or another test process never changes a loaded file.
 pub fn bundle() -> PathBuf {
     static BUNDLE: OnceLock<PathBuf> = OnceLock::new();
     BUNDLE
         .get_or_init(|| {
             let status = cargo()
-                .args(["run", "-p", "xtask", "--", "bundle", BUNDLE_NAME])
+                .args(["build", "-p", BUNDLE_NAME])
                 .status()
                 .expect("cargo runs");
-            assert!(status.success(), "bundling failed");
-            let path = workspace_root()
-                .join("target/bundled")
-                .join(format!("{BUNDLE_NAME}.clap"));
-            assert!(path.exists(), "{} missing after bundling", path.display());
+            assert!(status.success(), "plugin build failed");
+            let built = workspace_root()
+                .join("target/debug")
+                .join(format!("lib{BUNDLE_NAME}.so"));
+            let dir = workspace_root().join("target/kb-e2e");
+            std::fs::create_dir_all(&dir).expect("target/kb-e2e");
+            let path = dir.join(format!("{BUNDLE_NAME}.clap"));
+            let partial = dir.join(format!("{BUNDLE_NAME}.clap.{}", std::process::id()));
+            std::fs::copy(&built, &partial).expect("copy the library");
+            std::fs::rename(&partial, &path).expect("rename the bundle into place");
             path
         })
         .clone()
@@ -367,20 +374,16 @@ pub fn reference(
     input: [&[f32]; 2],
     boost: bool,
 ) -> [Vec<f32>; 4] {
-    use kb_models::engine::{HintFrame, Kernels, LargeEngine, SmallEngine};
+    use kb_models::engine::{BoostedPair, Kernels};
     use knowledge_boost::rate::{Downsampler, Upsampler};
-    let k = Kernels::best();
-    let mut small = SmallEngine::from_weights(weights, k).expect("small engine");
-    let mut large = LargeEngine::from_weights(weights, k).expect("large engine");
-    let cfg = small.config().clone();
-    let (s, c) = (cfg.small.sources, cfg.delay);
+    let mut pair = BoostedPair::from_weights(weights, Kernels::best()).expect("engines");
+    let s = pair.config().small.sources;
     let mut down = Downsampler::new(rate, 2, 128).expect("down");
     let mut up = Upsampler::new(rate, 4, 128).expect("up");
     let stride = up.frames_max();
     let mut up_out = vec![0.0; 4 * stride];
     let mut chunk = vec![0.0; 256];
     let mut out16 = vec![0.0; 4 * 128];
-    let mut hints: Vec<HintFrame> = Vec::new();
     let mut out: [Vec<f32>; 4] = Default::default();
     let mut packed = Vec::new();
     let mut pos = 0;
@@ -393,14 +396,8 @@ pub fn reference(
         packed.extend_from_slice(&input[0][pos..pos + need]);
         packed.extend_from_slice(&input[1][pos..pos + need]);
         down.process(&packed, &mut chunk);
-        let mut h = HintFrame::new(&cfg);
-        large.process(&chunk, &mut h).expect("large");
-        hints.push(h);
-        let k = hints.len() - 1;
-        let hint = (boost && k >= c).then(|| &hints[k - c]);
-        small
-            .process(&chunk, hint, &mut out16[..s * 256])
-            .expect("small");
+        pair.process(&chunk, boost, &mut out16[..s * 256])
+            .expect("engines");
         out16[s * 256..].fill(0.0);
         let produced = up.process(&out16, &mut up_out, stride);
         for (ch, o) in out.iter_mut().enumerate() {
@@ -531,6 +528,6 @@ pub fn path_config(rate: f64, wait: bool) -> PathConfig {
         host_rate: rate,
         wait_for_hints: wait,
         stall_background: false,
-        delay_override: None,
+        link_delay: None,
     }
 }

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use candle_core::{Device, Tensor};
 use kb_models::{
-    engine::{GridNetEngine, HintFrame, KernelPath, Kernels, LargeEngine, SmallEngine},
+    engine::{BoostedPair, GridNetEngine, HintFrame, KernelPath, Kernels},
     weights::{Model, Weights},
     JointConfig, ModelConfig, WeightsConfig, CHUNK, LOOKAHEAD, SAMPLE_RATE,
 };
@@ -194,7 +194,7 @@ fn engines(args: &Args) -> kb_models::Result<()> {
     let Model::Joint(model) = weights.model(&Device::Cpu)? else {
         unreachable!()
     };
-    let mut large = LargeEngine::from_weights(&weights, kernels)?;
+    let (mut small, mut large) = BoostedPair::from_weights(&weights, kernels)?.into_engines();
     let mut hints: Vec<HintFrame> = (0..n + 50).map(|_| HintFrame::new(&joint)).collect();
     let (timing, a) = time_chunks(n, |i| {
         large
@@ -218,7 +218,6 @@ fn engines(args: &Args) -> kb_models::Result<()> {
         candle_us: large_candle,
     });
 
-    let mut small = SmallEngine::from_weights(&weights, kernels)?;
     let mut out = vec![0f32; 2 * 2 * CHUNK];
     let (timing, a) = time_chunks(n, |i| {
         small

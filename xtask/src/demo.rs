@@ -84,16 +84,25 @@ fn synthetic_scene(rate: u32, seconds: f64) -> Scene {
     (mix, sources)
 }
 
+/// Builds the release bundles beside this xtask: the plugin and xtask in one
+/// `cargo build`, so cargo resolves the dependencies' features as it did for
+/// `cargo xtask` and reuses that build (only the plugin library is new);
+/// building the plugin alone would compile most dependencies a second time.
+fn release_bundle() -> nice_plug_xtask::Result<PathBuf> {
+    let name = knowledge_boost::BUNDLE_NAME;
+    println!("building the {name} bundles (release; shares the xtask build)...");
+    nice_plug_xtask::chdir_workspace_root()?;
+    let release = ["--release".to_owned()];
+    nice_plug_xtask::build(&[name.to_owned(), "xtask".to_owned()], &release)?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| kb_e2e::workspace_root().join("target"), PathBuf::from);
+    nice_plug_xtask::bundle(&target, name, &release, false)?;
+    Ok(target.join("bundled").join(format!("{name}.clap")))
+}
+
 /// Runs the command.
 pub fn run(args: &Args) -> Result<(), String> {
-    nice_plug_xtask::main_with_args(
-        "cargo xtask",
-        ["bundle", knowledge_boost::BUNDLE_NAME, "--release"].map(String::from),
-    )
-    .map_err(|e| format!("bundling failed: {e:#}"))?;
-    let plugin = kb_e2e::workspace_root()
-        .join("target/bundled")
-        .join(format!("{}.clap", knowledge_boost::BUNDLE_NAME));
+    let plugin = release_bundle().map_err(|e| format!("bundling failed: {e:#}"))?;
     let built_in = knowledge_boost::models::Mode::Separate
         .default_weights()
         .is_some();

@@ -19,9 +19,10 @@ pub struct Args {
     /// Run the small model alone (no hints).
     #[arg(long)]
     pub no_boost: bool,
-    /// Hint delay C in chunks instead of the trained one.
+    /// Merge the hint of chunk k - N at chunk k instead of the trained C (a
+    /// slower or faster link; the merges still align to the trained C).
     #[arg(long)]
-    pub delay: Option<u64>,
+    pub link_delay: Option<u64>,
     /// Weight file instead of the built-in model.
     #[arg(long)]
     pub weights: Option<PathBuf>,
@@ -99,7 +100,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         mode,
         weights.as_deref(),
         !args.no_boost,
-        args.delay,
+        args.link_delay,
     )?;
     if !out.message.is_empty() {
         eprintln!("warning: {}", out.message);
@@ -182,7 +183,7 @@ mod tests {
             input: input.clone(),
             out_dir: d.join("out"),
             no_boost: false,
-            delay: None,
+            link_delay: None,
             weights: None,
         };
         run(&args).expect("process");

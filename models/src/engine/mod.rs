@@ -9,11 +9,15 @@ pub mod boost;
 pub mod conv;
 pub mod dense;
 pub mod gridnet;
+pub mod hint_ring;
 pub mod lstm;
 pub mod merge;
+pub mod pair;
 pub mod spectral;
 pub mod tensors;
 
 pub use crate::kernels::{KernelPath, Kernels};
 pub use boost::{HintFrame, LargeEngine, SmallEngine};
 pub use gridnet::GridNetEngine;
+pub use hint_ring::{hint_source, HintRing};
+pub use pair::BoostedPair;

@@ -1,9 +1,7 @@
 //! A row's model over one mixture in streaming mode: the real-time engines, one chunk per call.
 
-use std::collections::VecDeque;
-
 use kb_models::{
-    engine::{tensors::TensorSource, GridNetEngine, HintFrame, Kernels, LargeEngine, SmallEngine},
+    engine::{tensors::TensorSource, BoostedPair, GridNetEngine, Kernels},
     WeightsConfig,
 };
 
@@ -12,11 +10,7 @@ use super::rows::Row;
 /// The engines of one row.
 enum Engines {
     Single(Box<GridNetEngine>),
-    Joint {
-        small: Box<SmallEngine>,
-        large: Box<LargeEngine>,
-        hints: bool,
-    },
+    Joint { pair: Box<BoostedPair>, hints: bool },
 }
 
 /// Runs `row` over `mixture` [ear][t] as the plugin does: chunk by chunk, the
@@ -36,8 +30,7 @@ pub fn separate(row: &Row, mixture: &[Vec<f32>]) -> Result<Vec<Vec<Vec<f32>>>, S
         WeightsConfig::Joint(j) => (
             j.small.clone(),
             Engines::Joint {
-                small: Box::new(SmallEngine::from_weights(&row.weights, kernels).map_err(err)?),
-                large: Box::new(LargeEngine::from_weights(&row.weights, kernels).map_err(err)?),
+                pair: Box::new(BoostedPair::from_weights(&row.weights, kernels).map_err(err)?),
                 hints: row.hints,
             },
         ),
@@ -56,8 +49,6 @@ pub fn separate(row: &Row, mixture: &[Vec<f32>]) -> Result<Vec<Vec<Vec<f32>>>, S
     let mut out = vec![vec![vec![0f32; chunks * chunk]; ears]; sources];
     let mut input = vec![0f32; ears * chunk];
     let mut frame = vec![0f32; sources * ears * chunk];
-    // Hints computed and not yet used, oldest first; chunk k's is used at chunk k + C.
-    let mut pending: VecDeque<HintFrame> = VecDeque::new();
     for k in 0..chunks {
         for (ear, dst) in input.chunks_exact_mut(chunk).enumerate() {
             for (i, v) in dst.iter_mut().enumerate() {
@@ -66,22 +57,8 @@ pub fn separate(row: &Row, mixture: &[Vec<f32>]) -> Result<Vec<Vec<Vec<f32>>>, S
         }
         match &mut engines {
             Engines::Single(e) => e.process(&input, None, &mut frame).map_err(err)?,
-            Engines::Joint {
-                small,
-                large,
-                hints,
-            } => {
-                let delay = small.config().delay;
-                let mut hint = HintFrame::new(small.config());
-                large.process(&input, &mut hint).map_err(err)?;
-                pending.push_back(hint);
-                let due = if k >= delay {
-                    pending.pop_front()
-                } else {
-                    None
-                };
-                let used = due.as_ref().filter(|_| *hints);
-                small.process(&input, used, &mut frame).map_err(err)?;
+            Engines::Joint { pair, hints } => {
+                pair.process(&input, *hints, &mut frame).map_err(err)?
             }
         }
         for (ch, src) in frame.chunks_exact(chunk).enumerate() {
