@@ -320,6 +320,13 @@ fn a_frozen_large_model_stays_put_on_either_backend() {
     let mut model = FastModel::new(&layout, &config).unwrap();
     model.set_freeze_large(true);
     let mut step = FastStep::new(model, layout.flatten(&tensors).unwrap(), (2, n), 2, None);
+    // The frozen model keeps only its last block's activations and has no
+    // backward pass, so no block is recomputed.
+    assert_eq!(
+        step.bytes().1,
+        0,
+        "a frozen model reports recomputed blocks"
+    );
     let m = mix.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let t = tgt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     step.train(&m, &t, (2, None, &[]));

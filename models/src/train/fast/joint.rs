@@ -36,6 +36,9 @@ pub struct FastModel {
 #[derive(Debug, Clone)]
 struct LargeBuffers {
     ws: Workspace,
+    /// Frozen: no backward pass, so its planned recompute count (which only
+    /// sizes the activations it need not keep) recomputes nothing.
+    frozen: bool,
     raw: Vec<f32>,
     draw: Vec<f32>,
     tap_grads: Vec<f32>,
@@ -136,6 +139,7 @@ impl FastModel {
         let rows = capacity * small.frames() * self.small.config().freqs();
         let large = self.large.as_ref().map(|l| LargeBuffers {
             ws: Workspace::new(&l.net, (capacity, samples), params, nets[1].recompute),
+            frozen: self.freeze_large,
             raw: vec![0.0; rows * self.small.hint_channels()],
             draw: vec![0.0; rows * self.small.hint_channels()],
             tap_grads: vec![0.0; l.compress.tap_grad_len()],
@@ -222,10 +226,14 @@ impl FastModel {
 impl ModelWorkspace {
     /// Bytes of every buffer, and the blocks the backward pass recomputes.
     pub fn bytes(&self) -> (usize, usize) {
-        let mut nets = vec![&self.small];
-        nets.extend(self.large.as_ref().map(|lb| &lb.ws));
-        nets.iter()
-            .fold((0, 0), |(b, r), w| (b + w.bytes(), r + w.recompute()))
+        let (mut bytes, mut redo) = (self.small.bytes(), self.small.recompute());
+        if let Some(lb) = &self.large {
+            bytes += lb.ws.bytes();
+            if !lb.frozen {
+                redo += lb.ws.recompute();
+            }
+        }
+        (bytes, redo)
     }
 
     /// Copies `examples` mixtures [b, M, samples] into every model's input.
