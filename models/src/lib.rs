@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod norm;
 pub mod params;
 pub mod reference;
+pub mod schema;
 pub mod self_attention;
 pub mod stft;
 pub mod stream_state;

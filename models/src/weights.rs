@@ -12,6 +12,7 @@ use crate::{
     error::{Error, Result},
     joint::JointModel,
     params::SeededParams,
+    schema::tensor_shapes,
     tfgridnet::TfGridNet,
 };
 
@@ -35,17 +36,6 @@ pub fn build(cfg: &WeightsConfig, vb: VarBuilder) -> Result<Model> {
         WeightsConfig::Single(c) => Model::Single(Box::new(TfGridNet::new(vb, c)?)),
         WeightsConfig::Joint(c) => Model::Joint(Box::new(JointModel::new(vb, c)?)),
     })
-}
-
-/// Every tensor name the model of `cfg` has, with its shape.
-pub fn expected_shapes(cfg: &WeightsConfig) -> Result<HashMap<String, Vec<usize>>> {
-    let params = SeededParams::new(0);
-    build(cfg, params.var_builder(&Device::Cpu))?;
-    let data = params.vars();
-    Ok(data
-        .iter()
-        .map(|(k, v)| (k.clone(), v.dims().to_vec()))
-        .collect())
 }
 
 /// Writes `tensors` and `cfg` to `path`.
@@ -147,7 +137,7 @@ impl Weights {
         let file = SafeTensors::deserialize(bytes)
             .map_err(|e| err(format!("corrupt safetensors data: {e}")))?;
         let expected =
-            expected_shapes(&config).map_err(|e| err(format!("its config does not build: {e}")))?;
+            tensor_shapes(&config).map_err(|e| err(format!("its config is invalid: {e}")))?;
         let mut tensors = HashMap::with_capacity(expected.len());
         for (name, view) in file.tensors() {
             let Some(want) = expected.get(&name) else {

@@ -1,9 +1,9 @@
 //! Presets, JSON round trip and parameter counts against the paper's model sizes.
 
-use kb_models::{weights::expected_shapes, JointConfig, ModelConfig, WeightsConfig};
+use kb_models::{schema::tensor_shapes, JointConfig, ModelConfig, WeightsConfig};
 
 fn params(cfg: ModelConfig) -> usize {
-    expected_shapes(&WeightsConfig::Single(cfg))
+    tensor_shapes(&WeightsConfig::Single(cfg))
         .unwrap()
         .values()
         .map(|s| s.iter().product::<usize>())

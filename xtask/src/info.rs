@@ -1,6 +1,6 @@
 //! `cargo xtask info`: the model presets with their sizes.
 
-use kb_models::{weights::expected_shapes, ModelConfig, WeightsConfig, SAMPLE_RATE};
+use kb_models::{schema::tensor_shapes, ModelConfig, WeightsConfig, SAMPLE_RATE};
 
 /// Arguments of `info`.
 #[derive(clap::Args)]
@@ -18,7 +18,7 @@ pub fn run(args: &Args) -> kb_models::Result<()> {
     for name in ["small", "medium", "large"] {
         let cfg = ModelConfig::by_name(name, args.sources)?;
         let wcfg = WeightsConfig::Single(cfg.clone());
-        let params: usize = expected_shapes(&wcfg)?
+        let params: usize = tensor_shapes(&wcfg)?
             .values()
             .map(|s| s.iter().product::<usize>())
             .sum();
