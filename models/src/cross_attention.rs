@@ -5,7 +5,8 @@ use candle_nn::VarBuilder;
 
 use crate::{
     error::Result,
-    head_maps::{HeadLayout, HeadMaps, OutputProjection},
+    head_layout::{cross_attention_key_width, HeadLayout},
+    head_maps::{HeadMaps, OutputProjection},
     window_attention::{windowed_attention, KvCache},
 };
 
@@ -20,11 +21,6 @@ pub struct CrossAttention {
 }
 
 impl CrossAttention {
-    /// Query/key width E = ceil(256 / F) per head.
-    pub fn key_width(freqs: usize) -> usize {
-        256usize.div_ceil(freqs)
-    }
-
     /// Loads a cross-attention of `heads` heads over `context` frames.
     pub fn new(
         vb: VarBuilder,
@@ -33,7 +29,7 @@ impl CrossAttention {
         heads: usize,
         context: usize,
     ) -> Result<Self> {
-        let e = Self::key_width(freqs);
+        let e = cross_attention_key_width(freqs);
         let layout = HeadLayout::FrequencyMajor;
         Ok(Self {
             q: HeadMaps::new(vb.pp("q"), d, heads, e, freqs, layout)?,

@@ -3,16 +3,9 @@
 use candle_core::Tensor;
 use candle_nn::VarBuilder;
 
-use crate::{activation::Prelu, error::Result, linear::Linear, norm::LayerNorm};
-
-/// How a head's [F, width] frame is flattened and normalised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HeadLayout {
-    /// Self-attention: index c * F + f, one PReLU slope and one (c, f) affine per head.
-    ChannelMajor,
-    /// Cross-attention: index f * width + c, one PReLU slope and one affine shared by all heads.
-    FrequencyMajor,
-}
+use crate::{
+    activation::Prelu, error::Result, head_layout::HeadLayout, linear::Linear, norm::LayerNorm,
+};
 
 /// 1x1 conv D -> heads * width, PReLU, then a norm over each head's flattened frame.
 #[derive(Debug, Clone)]

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod error;
 pub mod film;
 pub mod gridnet_block;
+pub mod head_layout;
 pub mod head_maps;
 pub mod joint;
 pub mod kernels;
@@ -32,6 +33,7 @@ pub mod tfgridnet;
 pub mod trace;
 pub mod train;
 pub mod weights;
+pub mod window;
 pub mod window_attention;
 
 pub use config::{

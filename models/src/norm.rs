@@ -3,10 +3,7 @@
 use candle_core::{Shape, Tensor, D};
 use candle_nn::{Init, VarBuilder};
 
-use crate::error::Result;
-
-/// Epsilon of every normalisation in the model.
-pub const EPS: f64 = 1e-5;
+use crate::{error::Result, head_layout::EPS};
 
 /// Normalises the last axis (biased variance), then scales and shifts.
 #[derive(Debug, Clone)]

@@ -318,8 +318,7 @@ pub fn import(src: &TensorMap, opts: &ImportOptions) -> Result<(WeightsConfig, T
         )?;
         let cfg = JointConfig {
             compression: compress.dim(1)? / compress.dim(0)?.max(1),
-            merge_heads: q.dim(0)?
-                / crate::cross_attention::CrossAttention::key_width(small.freqs()),
+            merge_heads: q.dim(0)? / crate::head_layout::cross_attention_key_width(small.freqs()),
             small,
             large,
             delay: opts.delay,

@@ -9,9 +9,8 @@ use std::collections::BTreeMap;
 use crate::{
     config::{JointConfig, ModelConfig, WeightsConfig},
     conv::KERNEL,
-    cross_attention::CrossAttention,
     error::Result,
-    self_attention::SelfAttention,
+    head_layout::{cross_attention_key_width, self_attention_key_width},
 };
 
 /// Tensor names and their shapes.
@@ -120,7 +119,7 @@ impl Schema {
         for i in 0..cfg.blocks {
             let b = format!("{p}blocks.{i}.");
             if let Some(a) = cfg.attention {
-                let e = SelfAttention::key_width(f);
+                let e = self_attention_key_width(f);
                 self.attention(&format!("{b}attn."), (d, f, a.heads, e), Heads::PerHead);
             }
             self.norm(&format!("{b}intra_norm."), &[d]);
@@ -136,7 +135,7 @@ impl Schema {
             let m = format!("{p}merges.{i}.");
             self.linear(&format!("{m}film.scale."), j.hint_channels(), d);
             self.linear(&format!("{m}film.shift."), j.hint_channels(), d);
-            let e = CrossAttention::key_width(f);
+            let e = cross_attention_key_width(f);
             self.attention(
                 &format!("{m}cross_attn."),
                 (d, f, j.merge_heads, e),

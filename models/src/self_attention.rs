@@ -6,7 +6,8 @@ use candle_nn::VarBuilder;
 use crate::{
     config::AttentionConfig,
     error::Result,
-    head_maps::{HeadLayout, HeadMaps, OutputProjection},
+    head_layout::{self_attention_key_width, HeadLayout},
+    head_maps::{HeadMaps, OutputProjection},
     window_attention::{windowed_attention, KvCache},
 };
 
@@ -21,14 +22,9 @@ pub struct SelfAttention {
 }
 
 impl SelfAttention {
-    /// Query/key width E = ceil(512 / F) per head.
-    pub fn key_width(freqs: usize) -> usize {
-        512usize.div_ceil(freqs)
-    }
-
     /// Loads an attention layer for width `d` over `freqs` bins.
     pub fn new(vb: VarBuilder, d: usize, freqs: usize, cfg: AttentionConfig) -> Result<Self> {
-        let e = Self::key_width(freqs);
+        let e = self_attention_key_width(freqs);
         let (h, layout) = (cfg.heads, HeadLayout::ChannelMajor);
         Ok(Self {
             q: HeadMaps::new(vb.pp("q"), d, h, e, freqs, layout)?,

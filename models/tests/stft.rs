@@ -3,7 +3,7 @@
 mod common;
 
 use candle_core::{Device, Tensor};
-use kb_models::stft::{hamming, Stft};
+use kb_models::{stft::Stft, window::hamming};
 
 #[test]
 fn istft_of_stft_reconstructs_random_audio() {

@@ -7,7 +7,7 @@ use super::{
     tensors::TensorSource,
 };
 use crate::kernels::Kernels;
-use crate::{error::Result, head_maps::HeadLayout};
+use crate::{error::Result, head_layout::HeadLayout};
 
 /// Query, key or value maps of all heads for one frame: Dense, PReLU, per-head norm.
 #[derive(Debug, Clone)]

@@ -8,7 +8,9 @@ use super::{
 };
 use crate::kernels::Kernels;
 use crate::{
-    config::ModelConfig, error::Result, head_maps::HeadLayout, self_attention::SelfAttention,
+    config::ModelConfig,
+    error::Result,
+    head_layout::{self_attention_key_width, HeadLayout},
 };
 
 /// The engine's [`crate::gridnet_block::GridNetBlock`].
@@ -43,7 +45,7 @@ impl Block {
                     d,
                     freqs: f,
                     heads: a.heads,
-                    key_width: SelfAttention::key_width(f),
+                    key_width: self_attention_key_width(f),
                     window: a.window,
                     layout: HeadLayout::ChannelMajor,
                     starts_full: false,

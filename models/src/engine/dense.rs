@@ -2,7 +2,7 @@
 
 use super::tensors::TensorSource;
 use crate::kernels::Kernels;
-use crate::{error::Result, norm::EPS};
+use crate::{error::Result, head_layout::EPS};
 
 /// `y = x W^T + b` for each of `rows` rows; weight kept as [in, out].
 #[derive(Debug, Clone)]

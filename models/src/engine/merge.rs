@@ -8,7 +8,9 @@ use super::{
 };
 use crate::kernels::Kernels;
 use crate::{
-    config::JointConfig, cross_attention::CrossAttention, error::Result, head_maps::HeadLayout,
+    config::JointConfig,
+    error::Result,
+    head_layout::{cross_attention_key_width, HeadLayout},
 };
 
 /// The engine's [`crate::merge::Merge`].
@@ -43,7 +45,7 @@ impl MergeModule {
                     d,
                     freqs: f,
                     heads: cfg.merge_heads,
-                    key_width: CrossAttention::key_width(f),
+                    key_width: cross_attention_key_width(f),
                     window: cfg.context,
                     layout: HeadLayout::FrequencyMajor,
                     starts_full: true,

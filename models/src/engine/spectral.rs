@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use realfft::{num_complex::Complex32, ComplexToReal, RealFftPlanner, RealToComplex};
 
-use crate::stft::{hamming, overlap_add_gains};
+use crate::window::{hamming, overlap_add_gains};
 
 /// Streaming analysis of M input channels and synthesis of K output channels.
 pub struct Spectral {

@@ -1,8 +1,8 @@
 //! Analytic multiply-accumulate counts of the streaming engines.
 
 use kb_models::{
-    cross_attention::CrossAttention, self_attention::SelfAttention, JointConfig, ModelConfig,
-    SAMPLE_RATE,
+    head_layout::{cross_attention_key_width, self_attention_key_width},
+    JointConfig, ModelConfig, SAMPLE_RATE,
 };
 
 /// Chunks per second at the models' rate (125 for 128-sample chunks at 16 kHz).
@@ -36,7 +36,7 @@ pub fn model_macs_per_chunk(cfg: &ModelConfig) -> u64 {
     let lstm_step = 4 * h * (d + h);
     let mut block = 2 * f * lstm_step + f * 2 * h * d + f * lstm_step + f * h * d;
     if let Some(a) = cfg.attention {
-        block += attention_macs(d, f, a.heads, SelfAttention::key_width(f), a.window) as usize;
+        block += attention_macs(d, f, a.heads, self_attention_key_width(f), a.window) as usize;
     }
     conv_macs(f, cfg.in_channels(), d)
         + (cfg.blocks * block) as u64
@@ -53,7 +53,7 @@ pub fn merge_macs_per_chunk(cfg: &JointConfig) -> u64 {
         d,
         f,
         cfg.merge_heads,
-        CrossAttention::key_width(f),
+        cross_attention_key_width(f),
         cfg.context,
     ) as usize;
     ((cfg.small.blocks - 1) * (film + cross)) as u64

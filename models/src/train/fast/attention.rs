@@ -12,8 +12,10 @@ use super::{
     norm::Norm,
 };
 use crate::{
-    config::AttentionConfig, cross_attention::CrossAttention, error::Result, kernels::Kernels,
-    self_attention::SelfAttention,
+    config::AttentionConfig,
+    error::Result,
+    head_layout::{cross_attention_key_width, self_attention_key_width},
+    kernels::Kernels,
 };
 
 /// Which attention: the layout of a head's frame and where keys come from.
@@ -180,7 +182,7 @@ impl FastAttention {
         (d, f, cfg): (usize, usize, AttentionConfig),
         derived: &mut Derived,
     ) -> Result<Self> {
-        let e = SelfAttention::key_width(f);
+        let e = self_attention_key_width(f);
         let dims = (d, f, cfg.heads, cfg.window, e);
         Self::build(layout, prefix, dims, (AttnKind::SelfAttention, derived))
     }
@@ -193,7 +195,7 @@ impl FastAttention {
         (d, f, heads, context): (usize, usize, usize, usize),
         derived: &mut Derived,
     ) -> Result<Self> {
-        let e = CrossAttention::key_width(f);
+        let e = cross_attention_key_width(f);
         let dims = (d, f, heads, context, e);
         Self::build(layout, prefix, dims, (AttnKind::CrossAttention, derived))
     }

@@ -3,7 +3,7 @@
 use std::ops::Range;
 
 use super::layout::{two_mut, ParamLayout};
-use crate::{error::Result, norm::EPS};
+use crate::{error::Result, head_layout::EPS};
 
 /// LayerNorm of rows `width` wide with a per-element affine; a grouped norm
 /// holds one affine per group (e.g. per attention head) back to back.

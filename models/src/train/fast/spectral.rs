@@ -3,7 +3,7 @@
 
 use crate::{
     kernels::{Kernels, Strides},
-    stft::{hamming, overlap_add_gains},
+    window::{hamming, overlap_add_gains},
 };
 
 /// DFT bases and overlap-add gains of one hop / lookahead.
