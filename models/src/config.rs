@@ -7,6 +7,9 @@ use crate::{
     level::LevelConfig,
 };
 
+/// Side of the 2-D input and output convolutions' kernels (3 x 3: time x frequency).
+pub const CONV_KERNEL: usize = 3;
+
 /// Sample rate every model runs at.
 pub const SAMPLE_RATE: usize = 16_000;
 

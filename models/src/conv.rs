@@ -6,10 +6,7 @@
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 
-use crate::{error::Result, params::fan_in_uniform};
-
-/// Kernel extent in time and frequency.
-pub const KERNEL: usize = 3;
+use crate::{config::CONV_KERNEL, error::Result, params::fan_in_uniform};
 
 /// `y[o, t, f] = b[o] + sum W[o, i, kt, kf] x[i, t - 2 + kt, f - 1 + kf]`:
 /// weight [out, in, 3 (time), 3 (freq)], `kt = 2` is the current frame,
@@ -24,8 +21,9 @@ pub struct CausalConv2d {
 impl CausalConv2d {
     /// Loads `weight` [out, in, 3, 3] and `bias` [out].
     pub fn new(vb: VarBuilder, inputs: usize, outputs: usize) -> Result<Self> {
-        let init = fan_in_uniform(inputs * KERNEL * KERNEL);
-        let weight = vb.get_with_hints((outputs, inputs, KERNEL, KERNEL), "weight", init)?;
+        let init = fan_in_uniform(inputs * CONV_KERNEL * CONV_KERNEL);
+        let weight =
+            vb.get_with_hints((outputs, inputs, CONV_KERNEL, CONV_KERNEL), "weight", init)?;
         let bias = vb.get_with_hints(outputs, "bias", init)?;
         Ok(Self {
             weight,
@@ -37,7 +35,7 @@ impl CausalConv2d {
     /// The time state before the first frame: two frames of zeros [B, in, 2, F].
     pub fn initial_state(&self, batch: usize, freqs: usize, device: &Device) -> Result<Tensor> {
         Ok(Tensor::zeros(
-            (batch, self.inputs, KERNEL - 1, freqs),
+            (batch, self.inputs, CONV_KERNEL - 1, freqs),
             DType::F32,
             device,
         )?)
@@ -48,7 +46,7 @@ impl CausalConv2d {
     pub fn forward(&self, x: &Tensor, state: &mut Tensor) -> Result<Tensor> {
         let t = x.dim(2)?;
         let joined = Tensor::cat(&[&*state, x], 2)?;
-        *state = joined.narrow(2, t, KERNEL - 1)?;
+        *state = joined.narrow(2, t, CONV_KERNEL - 1)?;
         let y = joined
             .pad_with_zeros(3, 1, 1)?
             .conv2d(&self.weight, 0, 1, 1, 1)?;

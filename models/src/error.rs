@@ -4,6 +4,7 @@
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A tensor operation failed.
+    #[cfg(feature = "candle")]
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
     /// A configuration is invalid or does not match.

@@ -7,8 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::{
-    config::{JointConfig, ModelConfig, WeightsConfig},
-    conv::KERNEL,
+    config::{JointConfig, ModelConfig, WeightsConfig, CONV_KERNEL},
     error::Result,
     head_layout::{cross_attention_key_width, self_attention_key_width},
 };
@@ -64,7 +63,10 @@ impl Schema {
     }
 
     fn conv(&mut self, p: &str, inputs: usize, outputs: usize) {
-        self.put(format!("{p}weight"), &[outputs, inputs, KERNEL, KERNEL]);
+        self.put(
+            format!("{p}weight"),
+            &[outputs, inputs, CONV_KERNEL, CONV_KERNEL],
+        );
         self.put(format!("{p}bias"), &[outputs]);
     }
 

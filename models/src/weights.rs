@@ -5,21 +5,16 @@ use std::{collections::HashMap, path::Path};
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use safetensors::{tensor::TensorView, SafeTensors};
+use safetensors::tensor::TensorView;
 
 use crate::{
     config::WeightsConfig,
     error::{Error, Result},
     joint::JointModel,
     params::SeededParams,
-    schema::tensor_shapes,
     tfgridnet::TfGridNet,
+    weight_file::{RawTensor, WeightFile, CONFIG_KEY, EVALUATION_KEY},
 };
-
-/// Metadata key that holds the configuration JSON.
-pub const CONFIG_KEY: &str = "knowledge_boost_config";
-/// Metadata key that holds the model's evaluation figure (one line of text).
-pub const EVALUATION_KEY: &str = "knowledge_boost_evaluation";
 
 /// A model built from a weight file.
 #[derive(Debug, Clone)]
@@ -104,77 +99,43 @@ pub struct Weights {
 impl Weights {
     /// Reads `path`; fails with a message naming the file and what is wrong.
     pub fn load(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| Error::Weights {
-            path: path.display().to_string(),
-            msg: format!("cannot read: {e}"),
-        })?;
-        Self::from_bytes(&bytes, &path.display().to_string())
+        Self::from_file(WeightFile::load(path)?)
     }
 
     /// Parses a weight file already in memory; `origin` names it in errors.
     pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<Self> {
-        let err = |msg: String| Error::Weights {
-            path: origin.to_string(),
-            msg,
-        };
-        let (_, header) = SafeTensors::read_metadata(bytes)
-            .map_err(|e| err(format!("not a safetensors file: {e}")))?;
-        let evaluation = header
-            .metadata()
-            .as_ref()
-            .and_then(|m| m.get(EVALUATION_KEY))
-            .cloned();
-        let json = header
-            .metadata()
-            .as_ref()
-            .and_then(|m| m.get(CONFIG_KEY))
-            .ok_or_else(|| {
-                err(format!(
-                    "no `{CONFIG_KEY}` in the metadata: not a knowledge-boost weight file"
-                ))
-            })?;
-        let config = WeightsConfig::from_json(json).map_err(|e| err(e.to_string()))?;
-        let file = SafeTensors::deserialize(bytes)
-            .map_err(|e| err(format!("corrupt safetensors data: {e}")))?;
-        let expected =
-            tensor_shapes(&config).map_err(|e| err(format!("its config is invalid: {e}")))?;
-        let mut tensors = HashMap::with_capacity(expected.len());
-        for (name, view) in file.tensors() {
-            let Some(want) = expected.get(&name) else {
-                return Err(err(format!(
-                    "unexpected tensor `{name}` with shape {:?}",
-                    view.shape()
-                )));
-            };
-            if view.shape() != want.as_slice() {
-                return Err(err(format!(
-                    "tensor `{name}` has shape {:?}, the model expects {:?}",
-                    view.shape(),
-                    want
-                )));
-            }
-            if view.dtype() != safetensors::Dtype::F32 {
-                return Err(err(format!(
-                    "tensor `{name}` is {:?}, expected F32",
-                    view.dtype()
-                )));
-            }
-            let values: Vec<f32> = view
-                .data()
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect();
-            tensors.insert(name, Tensor::from_vec(values, view.shape(), &Device::Cpu)?);
-        }
-        if let Some((name, shape)) = expected.iter().find(|(n, _)| !tensors.contains_key(*n)) {
-            return Err(err(format!(
-                "missing tensor `{name}` (the model expects shape {shape:?})"
-            )));
-        }
+        Self::from_file(WeightFile::from_bytes(bytes, origin)?)
+    }
+
+    /// The candle tensors of a checked weight file.
+    pub fn from_file(file: WeightFile) -> Result<Self> {
+        let tensors = file
+            .tensors
+            .into_iter()
+            .map(|(k, t)| Ok((k, Tensor::from_vec(t.data, t.shape, &Device::Cpu)?)))
+            .collect::<Result<HashMap<_, _>>>()?;
         Ok(Self {
-            config,
+            config: file.config,
             tensors,
-            evaluation,
+            evaluation: file.evaluation,
+        })
+    }
+
+    /// The same weights as the candle-free file the real-time engine loads.
+    pub fn to_file(&self) -> Result<WeightFile> {
+        let tensors = self
+            .tensors
+            .iter()
+            .map(|(k, t)| {
+                let data = t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+                let shape = t.dims().to_vec();
+                Ok((k.clone(), RawTensor { shape, data }))
+            })
+            .collect::<Result<_>>()?;
+        Ok(WeightFile {
+            config: self.config.clone(),
+            tensors,
+            evaluation: self.evaluation.clone(),
         })
     }
 

@@ -40,7 +40,10 @@ fn input(i: usize) -> Vec<f32> {
 fn engines_neither_allocate_nor_free_per_chunk() {
     let inputs: Vec<Vec<f32>> = (0..1010).map(input).collect();
     let cfg = JointConfig::paper(2, 1, 2);
-    let weights = Weights::random(WeightsConfig::Joint(cfg.clone()), 1).unwrap();
+    let weights = Weights::random(WeightsConfig::Joint(cfg.clone()), 1)
+        .unwrap()
+        .to_file()
+        .unwrap();
     let kernels = Kernels::best();
     let mut small = SmallEngine::from_weights(&weights, kernels).unwrap();
     let mut large = LargeEngine::from_weights(&weights, kernels).unwrap();
@@ -77,7 +80,10 @@ fn engines_neither_allocate_nor_free_per_chunk() {
     );
 
     let single = ModelConfig::medium(1);
-    let w = Weights::random(WeightsConfig::Single(single.clone()), 2).unwrap();
+    let w = Weights::random(WeightsConfig::Single(single.clone()), 2)
+        .unwrap()
+        .to_file()
+        .unwrap();
     let src = kb_models::engine::tensors::TensorSource::new(&w.tensors, "");
     let mut medium = GridNetEngine::load(&src, &single, None, kernels).unwrap();
     let mut out1 = vec![0f32; 256];

@@ -71,7 +71,7 @@ fn check_single(cfg: ModelConfig, path: KernelPath) -> f32 {
         unreachable!()
     };
     let mut engine = GridNetEngine::load(
-        &kb_models::engine::tensors::TensorSource::new(&weights.tensors, ""),
+        &kb_models::engine::tensors::TensorSource::new(&weights.to_file().unwrap().tensors, ""),
         &cfg,
         None,
         Kernels::new(path).unwrap(),
@@ -142,7 +142,7 @@ fn check_joint(delay: usize, level: Option<LevelConfig>) {
     let Model::Joint(model) = weights.model(&Device::Cpu).unwrap() else {
         unreachable!()
     };
-    let mut pair = BoostedPair::from_weights(&weights, Kernels::best()).unwrap();
+    let mut pair = BoostedPair::from_weights(&weights.to_file().unwrap(), Kernels::best()).unwrap();
     for (name, x) in inputs() {
         let mut state = model.initial_state(1, &Device::Cpu).unwrap();
         let parts: Vec<Tensor> = candle_windows(&x)

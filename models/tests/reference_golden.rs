@@ -207,7 +207,9 @@ fn engine_matches_reference() {
         config: WeightsConfig::Joint(config()),
         tensors: ours.clone(),
         evaluation: None,
-    };
+    }
+    .to_file()
+    .unwrap();
     let kernels = Kernels::best();
     let mut small = SmallEngine::from_weights(&weights, kernels).unwrap();
     let mut large = LargeEngine::from_weights(&weights, kernels).unwrap();

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use kb_models::{weights::Weights, WeightsConfig};
+use kb_models::{weight_file::WeightFile, WeightsConfig};
 
 /// Training log that `cargo xtask train` writes next to `best.safetensors`.
 pub const METRICS_FILE: &str = "metrics.csv";
@@ -33,7 +33,7 @@ pub struct ModelInfo {
 impl ModelInfo {
     /// Describes `w`, read from `file_bytes` bytes named `name`; `path` is the user's file, if any.
     /// The evaluation figure is the file's own, else the best of a `metrics.csv` beside `path`.
-    pub fn describe(w: &Weights, name: String, file_bytes: u64, path: Option<&Path>) -> Self {
+    pub fn describe(w: &WeightFile, name: String, file_bytes: u64, path: Option<&Path>) -> Self {
         let (mut small_params, mut large_params) = (0, 0);
         for (key, t) in &w.tensors {
             if key.starts_with("small.") {

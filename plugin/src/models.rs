@@ -5,7 +5,7 @@ use std::{path::Path, sync::atomic::AtomicU8};
 
 use kb_models::{
     engine::{BoostedPair, HintFrame, Kernels},
-    weights::Weights,
+    weight_file::WeightFile,
     WeightsConfig, CHUNK, LOOKAHEAD,
 };
 use nice_plug::prelude::Enum;
@@ -181,7 +181,7 @@ impl Loaded {
     }
 }
 
-fn build(w: &Weights, mode: Mode) -> Result<BoostedPair, String> {
+fn build(w: &WeightFile, mode: Mode) -> Result<BoostedPair, String> {
     let WeightsConfig::Joint(cfg) = &w.config else {
         return Err("holds a single model; the plugin needs a knowledge-boosting pair".into());
     };
@@ -211,7 +211,7 @@ fn warm(pair: &mut BoostedPair) -> kb_models::Result<()> {
 
 /// Parses and checks a weight file for `mode`, builds its engines and describes them.
 pub fn load_file(path: &Path, mode: Mode) -> Result<(BoostedPair, ModelInfo), String> {
-    let w = Weights::load(path).map_err(|e| e.to_string())?;
+    let w = WeightFile::load(path).map_err(|e| e.to_string())?;
     let pair = build(&w, mode).map_err(|e| format!("{}: {e}", path.display()))?;
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
@@ -239,7 +239,7 @@ pub fn load(mode: Mode, user_file: Option<&str>) -> Loaded {
     let pair = match mode.default_weights() {
         Some(bytes) => {
             let name = format!("built-in {} model", mode.name());
-            Weights::from_bytes(bytes, &name)
+            WeightFile::from_bytes(bytes, &name)
                 .map_err(|e| e.to_string())
                 .and_then(|w| {
                     let info = ModelInfo::describe(&w, name, bytes.len() as u64, None);

@@ -369,7 +369,7 @@ pub use kb_models::metrics::si_sdr_db as si_sdr;
 /// hint used when `boost`, none otherwise), resampled back. Output sample n is
 /// the plugin's sample n + (latency - signal delay), with no buffering delay.
 pub fn reference(
-    weights: &kb_models::weights::Weights,
+    weights: &kb_models::weight_file::WeightFile,
     rate: f64,
     input: [&[f32]; 2],
     boost: bool,

@@ -6,15 +6,15 @@
 use std::path::PathBuf;
 
 use kb_e2e::workspace_root;
-use kb_models::{weights::Weights, ModelConfig, WeightsConfig};
+use kb_models::{weight_file::WeightFile, ModelConfig, WeightsConfig};
 
 fn asset(name: &str) -> PathBuf {
     workspace_root().join("assets").join(name)
 }
 
-fn load(name: &str) -> Weights {
+fn load(name: &str) -> WeightFile {
     let path = asset(name);
-    let w = Weights::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let w = WeightFile::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let figure = w.evaluation.as_deref().unwrap_or_default();
     assert!(
         figure.starts_with("SI-SDRi ") && figure.contains("cargo xtask eval"),

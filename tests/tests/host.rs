@@ -7,15 +7,15 @@ use kb_e2e::{
     binaural_mixture, bundle, max_diff_shifted, process, reference, signal_delay, weight_file,
     AuxBus, Run,
 };
-use kb_models::{weights::Weights, JointConfig};
+use kb_models::{weight_file::WeightFile, JointConfig};
 
-fn weights() -> &'static (PathBuf, Weights) {
-    static W: OnceLock<(PathBuf, Weights)> = OnceLock::new();
+fn weights() -> &'static (PathBuf, WeightFile) {
+    static W: OnceLock<(PathBuf, WeightFile)> = OnceLock::new();
     W.get_or_init(|| {
         let path = weight_file("separate", JointConfig::paper(2, 1, 2), 5);
         // Read by the plugin on the main thread when an instance is created.
         std::env::set_var("KNOWLEDGE_BOOST_WEIGHTS_SEPARATE", &path);
-        let w = Weights::load(&path).expect("weights load");
+        let w = WeightFile::load(&path).expect("weights load");
         (path, w)
     })
 }

@@ -6,14 +6,14 @@ use kb_e2e::{
     alloc_checked_library, binaural_mixture, max_diff_shifted, process, reference, signal_delay,
     weight_file, Run,
 };
-use kb_models::{weights::Weights, JointConfig};
+use kb_models::{weight_file::WeightFile, JointConfig};
 
 #[test]
 fn stalled_background_gives_the_small_only_output() {
     let path = weight_file("stall", JointConfig::paper(2, 1, 2), 9);
     std::env::set_var("KNOWLEDGE_BOOST_WEIGHTS_SEPARATE", &path);
     std::env::set_var(knowledge_boost::STALL_ENV, "1");
-    let w = Weights::load(&path).expect("weights");
+    let w = WeightFile::load(&path).expect("weights");
     let rate = 48_000.0;
     let x = binaural_mixture(rate, 20.0, 4);
     let run = Run {

@@ -7,7 +7,7 @@ use kb_e2e::{
     binaural_mixture, max_diff_shifted, path_config, reference, separate_request, signal_delay,
     weight_file,
 };
-use kb_models::{weights::Weights, JointConfig};
+use kb_models::{weight_file::WeightFile, JointConfig};
 use knowledge_boost::{
     models::Mode,
     path::{AudioPath, Controls},
@@ -43,7 +43,7 @@ fn stream(path: &mut AudioPath, x: &[Vec<f32>; 2], c: &Controls, seed: u64) -> [
 #[test]
 fn path_matches_the_offline_engines_at_every_rate() {
     let file = weight_file("path", JointConfig::tiny(2, 2, 2), 21);
-    let w = Weights::load(&file).expect("weights");
+    let w = WeightFile::load(&file).expect("weights");
     for (i, rate) in SUPPORTED_RATES.into_iter().enumerate() {
         let rate = f64::from(rate);
         let cfg = path_config(rate, true);
@@ -77,7 +77,7 @@ fn path_matches_the_offline_engines_at_every_rate() {
 #[test]
 fn odd_and_extreme_host_rates_match_the_offline_engines() {
     let file = weight_file("path-odd", JointConfig::tiny(2, 1, 2), 22);
-    let w = Weights::load(&file).expect("weights");
+    let w = WeightFile::load(&file).expect("weights");
     for (i, rate) in [
         1_000.0,
         1_234.567_8,
@@ -126,7 +126,7 @@ fn odd_and_extreme_host_rates_match_the_offline_engines() {
 #[test]
 fn digital_silence_in_gives_digital_silence_out() {
     let file = weight_file("path-silence", JointConfig::tiny(2, 1, 2), 23);
-    let w = Weights::load(&file).expect("weights");
+    let w = WeightFile::load(&file).expect("weights");
     let rate = 48_000.0;
     let cfg = path_config(rate, true);
     let telemetry = Arc::new(Telemetry::default());

@@ -162,7 +162,8 @@ fn engines(args: &Args) -> kb_models::Result<()> {
         ("medium", ModelConfig::medium(2)),
     ] {
         let weights = Weights::random(WeightsConfig::Single(cfg.clone()), 1)?;
-        let src = kb_models::engine::tensors::TensorSource::new(&weights.tensors, "");
+        let file = weights.to_file()?;
+        let src = kb_models::engine::tensors::TensorSource::new(&file.tensors, "");
         let mut engine = GridNetEngine::load(&src, &cfg, None, kernels)?;
         let mut out = vec![0f32; cfg.sources * cfg.ears * cfg.chunk];
         let (timing, a) = time_chunks(n, |i| {
@@ -194,7 +195,8 @@ fn engines(args: &Args) -> kb_models::Result<()> {
     let Model::Joint(model) = weights.model(&Device::Cpu)? else {
         unreachable!()
     };
-    let (mut small, mut large) = BoostedPair::from_weights(&weights, kernels)?.into_engines();
+    let (mut small, mut large) =
+        BoostedPair::from_weights(&weights.to_file()?, kernels)?.into_engines();
     let mut hints: Vec<HintFrame> = (0..n + 50).map(|_| HintFrame::new(&joint)).collect();
     let (timing, a) = time_chunks(n, |i| {
         large

@@ -5,7 +5,7 @@ use crate::kernels::Kernels;
 use crate::{
     config::{JointConfig, WeightsConfig},
     error::{Error, Result},
-    weights::Weights,
+    weight_file::WeightFile,
 };
 
 /// One compressed hint frame [F, C'] with the index of the chunk it was computed from.
@@ -27,7 +27,7 @@ impl HintFrame {
     }
 }
 
-fn joint_config(w: &Weights) -> Result<&JointConfig> {
+fn joint_config(w: &WeightFile) -> Result<&JointConfig> {
     match &w.config {
         WeightsConfig::Joint(c) => Ok(c),
         WeightsConfig::Single(_) => Err(Error::Config(
@@ -45,7 +45,7 @@ pub struct SmallEngine {
 
 impl SmallEngine {
     /// Builds from a joint weight file's tensors.
-    pub fn from_weights(w: &Weights, kernels: Kernels) -> Result<Self> {
+    pub fn from_weights(w: &WeightFile, kernels: Kernels) -> Result<Self> {
         let cfg = joint_config(w)?.clone();
         let src = TensorSource::new(&w.tensors, "small");
         Ok(Self {
@@ -93,7 +93,7 @@ pub struct LargeEngine {
 
 impl LargeEngine {
     /// Builds from a joint weight file's tensors.
-    pub fn from_weights(w: &Weights, kernels: Kernels) -> Result<Self> {
+    pub fn from_weights(w: &WeightFile, kernels: Kernels) -> Result<Self> {
         let cfg = joint_config(w)?.clone();
         let src = TensorSource::new(&w.tensors, "large");
         Ok(Self {

@@ -4,7 +4,7 @@ use super::{
     boost::{LargeEngine, SmallEngine},
     hint_ring::HintRing,
 };
-use crate::{config::JointConfig, error::Result, kernels::Kernels, weights::Weights};
+use crate::{config::JointConfig, error::Result, kernels::Kernels, weight_file::WeightFile};
 
 /// The small and large engines of one weight file and the ring of pending
 /// hints, for callers that run both on one thread (evaluation, tests, bench);
@@ -18,7 +18,7 @@ pub struct BoostedPair {
 
 impl BoostedPair {
     /// Builds both engines from a joint weight file's tensors.
-    pub fn from_weights(w: &Weights, kernels: Kernels) -> Result<Self> {
+    pub fn from_weights(w: &WeightFile, kernels: Kernels) -> Result<Self> {
         let small = SmallEngine::from_weights(w, kernels)?;
         let large = LargeEngine::from_weights(w, kernels)?;
         let ring = HintRing::new(small.config());

@@ -1,20 +1,21 @@
 //! Reading weight tensors into the engine's flat, inner-loop-friendly layouts.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
-use candle_core::Tensor;
-
-use crate::error::{Error, Result};
+use crate::{
+    error::{Error, Result},
+    weight_file::RawTensor,
+};
 
 /// Named tensors of a weight file under a name prefix.
 pub struct TensorSource<'a> {
-    tensors: &'a HashMap<String, Tensor>,
+    tensors: &'a BTreeMap<String, RawTensor>,
     prefix: String,
 }
 
 impl<'a> TensorSource<'a> {
     /// Tensors whose names start with `prefix` (empty for none).
-    pub fn new(tensors: &'a HashMap<String, Tensor>, prefix: &str) -> Self {
+    pub fn new(tensors: &'a BTreeMap<String, RawTensor>, prefix: &str) -> Self {
         Self {
             tensors,
             prefix: prefix.to_string(),
@@ -49,16 +50,16 @@ impl<'a> TensorSource<'a> {
             path: "engine weights".into(),
             msg: format!("missing tensor `{path}`"),
         })?;
-        if t.dims() != dims {
+        if t.shape != dims {
             return Err(Error::Weights {
                 path: "engine weights".into(),
                 msg: format!(
                     "tensor `{path}` has shape {:?}, the engine expects {dims:?}",
-                    t.dims()
+                    t.shape
                 ),
             });
         }
-        Ok(t.flatten_all()?.to_vec1::<f32>()?)
+        Ok(t.data.clone())
     }
 
     /// Matrix `name` [rows, cols] returned transposed, [cols, rows] row-major.

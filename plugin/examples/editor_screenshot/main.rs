@@ -54,7 +54,7 @@ fn paper_model() -> Result<ModelInfo, Box<dyn Error>> {
     let bytes = std::fs::metadata(&file)?.len();
     std::fs::remove_file(&file)?;
     Ok(ModelInfo::describe(
-        &w,
+        &w.to_file()?,
         "separate.safetensors".into(),
         bytes,
         None,

@@ -21,16 +21,17 @@ enum Engines {
 pub fn separate(row: &Row, mixture: &[Vec<f32>]) -> Result<Vec<Vec<Vec<f32>>>, String> {
     let kernels = Kernels::best();
     let err = |e: kb_models::Error| format!("{}: {e}", row.file.display());
-    let (cfg, mut engines) = match &row.weights.config {
+    let weights = row.weights.to_file().map_err(err)?;
+    let (cfg, mut engines) = match &weights.config {
         WeightsConfig::Single(cfg) => {
-            let src = TensorSource::new(&row.weights.tensors, "");
+            let src = TensorSource::new(&weights.tensors, "");
             let engine = GridNetEngine::load(&src, cfg, None, kernels).map_err(err)?;
             (cfg.clone(), Engines::Single(Box::new(engine)))
         }
         WeightsConfig::Joint(j) => (
             j.small.clone(),
             Engines::Joint {
-                pair: Box::new(BoostedPair::from_weights(&row.weights, kernels).map_err(err)?),
+                pair: Box::new(BoostedPair::from_weights(&weights, kernels).map_err(err)?),
                 hints: row.hints,
             },
         ),

@@ -8,12 +8,12 @@ use super::{
     linear::{add_column_sums, fill_rows, Derived},
 };
 use crate::{
-    conv::KERNEL,
+    config::CONV_KERNEL,
     error::Result,
     kernels::{Kernels, Strides},
 };
 
-const TAPS: usize = KERNEL * KERNEL;
+const TAPS: usize = CONV_KERNEL * CONV_KERNEL;
 
 /// Frames of a batch: examples, frames per example, bins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,15 +88,15 @@ impl CausalConv {
     fn for_each_product(dims: Frames, mut each: impl FnMut(usize, usize, usize, usize)) {
         for b in 0..dims.b {
             for t in 0..dims.t {
-                for kt in 0..KERNEL {
-                    let Some(ts) = (t + kt).checked_sub(KERNEL - 1) else {
+                for kt in 0..CONV_KERNEL {
+                    let Some(ts) = (t + kt).checked_sub(CONV_KERNEL - 1) else {
                         continue;
                     };
-                    for kf in 0..KERNEL {
+                    for kf in 0..CONV_KERNEL {
                         let (f0, f1) = bins(kf, dims.f);
                         let out_row = (b * dims.t + t) * dims.f + f0;
                         let in_row = (b * dims.t + ts) * dims.f + f0 + kf - 1;
-                        each(kt * KERNEL + kf, out_row, in_row, f1 - f0);
+                        each(kt * CONV_KERNEL + kf, out_row, in_row, f1 - f0);
                     }
                 }
             }

@@ -79,6 +79,7 @@ fn cases(n: usize) -> Vec<Case> {
 /// The engines over `mix`, written independently of `stream.rs`: every chunk's
 /// output appended, hint k used at chunk k + C, output read from the lookahead on.
 fn run_engines(w: &Weights, mix: &[Vec<f32>], hints: bool) -> Vec<Vec<Vec<f32>>> {
+    let w = &w.to_file().unwrap();
     let n = mix[0].len();
     let padded: Vec<Vec<f32>> = mix
         .iter()
