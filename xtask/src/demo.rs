@@ -84,16 +84,17 @@ fn synthetic_scene(rate: u32, seconds: f64) -> Scene {
     (mix, sources)
 }
 
-/// Builds the release bundles beside this xtask: the plugin and xtask in one
-/// `cargo build`, so cargo resolves the dependencies' features as it did for
-/// `cargo xtask` and reuses that build (only the plugin library is new);
-/// building the plugin alone would compile most dependencies a second time.
+/// Builds the release bundles exactly as `cargo xtask bundle knowledge_boost
+/// --release` does (the plugin alone, so the bundles link no candle), printing
+/// what it does. The plugin's dependencies come from the xtask build where
+/// their features agree; what differs (the engine crate without candle, the
+/// plugin itself) compiles once.
 fn release_bundle() -> nice_plug_xtask::Result<PathBuf> {
     let name = knowledge_boost::BUNDLE_NAME;
-    println!("building the {name} bundles (release; shares the xtask build)...");
+    println!("building the {name} bundles (release, the plugin alone)...");
     nice_plug_xtask::chdir_workspace_root()?;
     let release = ["--release".to_owned()];
-    nice_plug_xtask::build(&[name.to_owned(), "xtask".to_owned()], &release)?;
+    nice_plug_xtask::build(&[name.to_owned()], &release)?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| kb_e2e::workspace_root().join("target"), PathBuf::from);
     nice_plug_xtask::bundle(&target, name, &release, false)?;
