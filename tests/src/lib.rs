@@ -41,59 +41,50 @@ fn cargo() -> Command {
     c
 }
 
-/// Builds the plugin once per process and returns it as a CLAP bundle. On
-/// Linux a `.clap` bundle is the plugin's shared library under that name
-/// (what `cargo xtask bundle` writes), so the harness builds the library with
-/// cargo itself (the workspace's optimised dev profile, which reuses the test
-/// build's compiled dependencies) and needs no xtask. The copy is renamed into
-/// place, so a later build or another test process never changes a loaded file.
-pub fn bundle() -> PathBuf {
-    static BUNDLE: OnceLock<PathBuf> = OnceLock::new();
-    BUNDLE
-        .get_or_init(|| {
-            let status = cargo()
-                .args(["build", "-p", BUNDLE_NAME])
-                .status()
-                .expect("cargo runs");
-            assert!(status.success(), "plugin build failed");
-            let built = workspace_root()
-                .join("target/debug")
-                .join(format!("lib{BUNDLE_NAME}.so"));
-            let dir = workspace_root().join("target/kb-e2e");
-            std::fs::create_dir_all(&dir).expect("target/kb-e2e");
-            let path = dir.join(format!("{BUNDLE_NAME}.clap"));
-            let partial = dir.join(format!("{BUNDLE_NAME}.clap.{}", std::process::id()));
-            std::fs::copy(&built, &partial).expect("copy the library");
-            std::fs::rename(&partial, &path).expect("rename the bundle into place");
-            path
-        })
-        .clone()
-}
-
-/// Builds the debug plugin with nice-plug's `assert_process_allocs` and the
-/// plugin's `test_hooks` (its own feature set, so the other debug artifacts
-/// stay) and returns a copy of the shared library that later builds cannot
-/// overwrite.
-pub fn alloc_checked_library() -> PathBuf {
-    let status = cargo()
-        .args([
-            "build",
-            "-p",
-            BUNDLE_NAME,
-            "--features",
-            "assert_process_allocs,test_hooks",
-        ])
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "debug build failed");
+/// Builds the plugin's debug shared library with `features` and copies it to
+/// `target/kb-e2e/NAME`, where later builds cannot overwrite it: the copy is
+/// written under a per-process name and renamed into place, so another test
+/// process never sees a half-written or changed file.
+fn build_library_copy(features: &[&str], name: &str) -> PathBuf {
+    let mut build = cargo();
+    build.args(["build", "-p", BUNDLE_NAME]);
+    if !features.is_empty() {
+        build.args(["--features", &features.join(",")]);
+    }
+    let status = build.status().expect("cargo runs");
+    assert!(status.success(), "plugin build failed ({features:?})");
     let built = workspace_root()
         .join("target/debug")
         .join(format!("lib{BUNDLE_NAME}.so"));
     let dir = workspace_root().join("target/kb-e2e");
     std::fs::create_dir_all(&dir).expect("target/kb-e2e");
-    let copy = dir.join(format!("alloc-checked-{}.so", std::process::id()));
-    std::fs::copy(&built, &copy).expect("copy the library");
-    copy
+    let path = dir.join(name);
+    let partial = dir.join(format!("{name}.{}", std::process::id()));
+    std::fs::copy(&built, &partial).expect("copy the library");
+    std::fs::rename(&partial, &path).expect("rename the copy into place");
+    path
+}
+
+/// Builds the plugin once per process and returns it as a CLAP bundle. On
+/// Linux a `.clap` bundle is the plugin's shared library under that name
+/// (what `cargo xtask bundle` writes), so the harness builds the library with
+/// cargo itself (the workspace's optimised dev profile, which reuses the test
+/// build's compiled dependencies) and needs no xtask.
+pub fn bundle() -> PathBuf {
+    static BUNDLE: OnceLock<PathBuf> = OnceLock::new();
+    BUNDLE
+        .get_or_init(|| build_library_copy(&[], &format!("{BUNDLE_NAME}.clap")))
+        .clone()
+}
+
+/// Builds the debug plugin with nice-plug's `assert_process_allocs` and the
+/// plugin's `test_hooks` (its own feature set, so the other debug artifacts
+/// stay) and returns a copy of the shared library, one per test process.
+pub fn alloc_checked_library() -> PathBuf {
+    build_library_copy(
+        &["assert_process_allocs", "test_hooks"],
+        &format!("alloc-checked-{}.so", std::process::id()),
+    )
 }
 
 /// nice-plug's CLAP id of a parameter: a 31-multiplier hash of its `#[id]`, top bit cleared.

@@ -313,7 +313,8 @@ pub fn stamp(rows: &[Row], table: &Table, how: &str) -> Result<(), String> {
         };
         let s = &result.si_sdri;
         let ci = s.ci95.map_or(String::new(), |c| format!(" ± {c:.2}"));
-        let mut weights = row.weights.clone();
+        let mut weights = kb_models::weights::Weights::from_file(row.weights.clone())
+            .map_err(|e| format!("cannot stamp {}: {e}", row.file.display()))?;
         weights.evaluation = Some(format!("SI-SDRi {:.2}{ci} dB ({how})", s.mean));
         kb_models::weights::save_weights(&row.file, &weights)
             .map_err(|e| format!("cannot stamp {}: {e}", row.file.display()))?;

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use kb_data::Task;
-use kb_models::{weights::Weights, WeightsConfig};
+use kb_models::{weight_file::WeightFile, WeightsConfig};
 
 /// One row of the table: a model run in streaming mode.
 pub struct Row {
@@ -11,8 +11,8 @@ pub struct Row {
     pub name: String,
     /// The weight file.
     pub file: PathBuf,
-    /// The loaded weights.
-    pub weights: Weights,
+    /// The loaded weights, as the engines read them.
+    pub weights: WeightFile,
     /// Whether a joint model's small engine gets its hints (false: every hint is missing).
     pub hints: bool,
 }
@@ -52,8 +52,8 @@ fn task_prefix(task: Task) -> &'static str {
 }
 
 /// Loads `file` and checks it separates `task`'s number of sources.
-fn load(file: &Path, task: Task, joint: bool) -> Result<Weights, String> {
-    let w = Weights::load(file).map_err(|e| format!("cannot load {}: {e}", file.display()))?;
+fn load(file: &Path, task: Task, joint: bool) -> Result<WeightFile, String> {
+    let w = WeightFile::load(file).map_err(|e| format!("cannot load {}: {e}", file.display()))?;
     let (sources, is_joint) = match &w.config {
         WeightsConfig::Single(c) => (c.sources, false),
         WeightsConfig::Joint(j) => (j.small.sources, true),

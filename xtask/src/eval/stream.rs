@@ -21,7 +21,7 @@ enum Engines {
 pub fn separate(row: &Row, mixture: &[Vec<f32>]) -> Result<Vec<Vec<Vec<f32>>>, String> {
     let kernels = Kernels::best();
     let err = |e: kb_models::Error| format!("{}: {e}", row.file.display());
-    let weights = row.weights.to_file().map_err(err)?;
+    let weights = &row.weights;
     let (cfg, mut engines) = match &weights.config {
         WeightsConfig::Single(cfg) => {
             let src = TensorSource::new(&weights.tensors, "");
@@ -31,7 +31,7 @@ pub fn separate(row: &Row, mixture: &[Vec<f32>]) -> Result<Vec<Vec<Vec<f32>>>, S
         WeightsConfig::Joint(j) => (
             j.small.clone(),
             Engines::Joint {
-                pair: Box::new(BoostedPair::from_weights(&weights, kernels).map_err(err)?),
+                pair: Box::new(BoostedPair::from_weights(weights, kernels).map_err(err)?),
                 hints: row.hints,
             },
         ),
