@@ -64,3 +64,65 @@ fn the_demo_clip_is_a_binaural_mixture_of_two_talkers_at_16_khz() {
         assert_eq!(read(name), mix, "{name}");
     }
 }
+
+/// A 16 kHz stereo WAV of the demo clip as [left, right].
+fn clip(name: &str) -> [Vec<f32>; 2] {
+    let path = asset("demo").join(name);
+    let mut r = hound::WavReader::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let x: Vec<f32> = match r.spec().sample_format {
+        hound::SampleFormat::Float => r.samples::<f32>().map(Result::unwrap).collect(),
+        hound::SampleFormat::Int => r
+            .samples::<i32>()
+            .map(|v| v.unwrap() as f32 / 32768.0)
+            .collect(),
+    };
+    [0, 1].map(|ear| x.iter().skip(ear).step_by(2).copied().collect())
+}
+
+/// The built-in Separate model, streamed chunk by chunk with every hint,
+/// improves both talkers of the demo clip (talkers it never heard): the mean
+/// SI-SDRi over talkers and ears, with the better of the two bus assignments.
+#[test]
+fn the_default_separate_model_separates_the_demo_clip() {
+    use kb_models::{
+        engine::{BoostedPair, Kernels},
+        metrics::si_sdr_db,
+    };
+    let w = load("separate.safetensors");
+    let mut pair = BoostedPair::from_weights(&w, Kernels::best()).expect("engines");
+    let (chunk, pad) = (pair.config().small.chunk, pair.config().small.pad);
+    let mix = clip("mixture.wav");
+    let sources = [clip("source00.wav"), clip("source01.wav")];
+    let n = mix[0].len();
+    let mut est = vec![vec![Vec::new(); 2]; 2];
+    let mut input = vec![0f32; 2 * chunk];
+    let mut out = vec![0f32; 2 * 2 * chunk];
+    for k in 0..(n + pad).div_ceil(chunk) {
+        for (ear, dst) in input.chunks_exact_mut(chunk).enumerate() {
+            for (i, v) in dst.iter_mut().enumerate() {
+                *v = mix[ear].get(k * chunk + i).copied().unwrap_or(0.0);
+            }
+        }
+        pair.process(&input, true, &mut out).expect("chunk");
+        for (ch, o) in out.chunks_exact(chunk).enumerate() {
+            est[ch / 2][ch % 2].extend_from_slice(o);
+        }
+    }
+    let score = |perm: [usize; 2]| -> f64 {
+        let mut sum = 0.0;
+        for (talker, bus) in perm.into_iter().enumerate() {
+            for ear in 0..2 {
+                let e = &est[bus][ear][pad..pad + n];
+                let t = &sources[talker][ear];
+                sum += si_sdr_db(e, t) - si_sdr_db(&mix[ear], t);
+            }
+        }
+        sum / 4.0
+    };
+    let best = score([0, 1]).max(score([1, 0]));
+    println!("demo clip SI-SDRi with the built-in Separate model: {best:+.2} dB");
+    assert!(
+        best > 2.0,
+        "the built-in Separate model does not separate: {best:+.2} dB"
+    );
+}
