@@ -29,7 +29,18 @@ fn the_joint_defaults_pair_the_paper_small_model_with_a_stronger_one() {
         let WeightsConfig::Joint(j) = load(name).config else {
             panic!("{name} is not a joint model");
         };
-        assert_eq!(j.small, ModelConfig::small(2), "{name}: small model");
+        assert_eq!(
+            ModelConfig {
+                level: None,
+                ..j.small
+            },
+            ModelConfig::small(2),
+            "{name}: small model"
+        );
+        assert!(
+            j.small.level.is_some(),
+            "{name}: no input level normalisation"
+        );
         assert_eq!(j.delay, delay, "{name}: hint delay");
         assert!(
             j.large.d > j.small.d && j.large.hidden > j.small.hidden,
@@ -40,12 +51,24 @@ fn the_joint_defaults_pair_the_paper_small_model_with_a_stronger_one() {
 
 #[test]
 fn the_baselines_are_the_named_single_models() {
-    for (name, want) in [
-        ("separate_small.safetensors", ModelConfig::small(2)),
-        ("separate_medium.safetensors", ModelConfig::medium(2)),
-        ("separate_large.safetensors", ModelConfig::large_cpu(2)),
+    for (name, want, level) in [
+        ("separate_small.safetensors", ModelConfig::small(2), true),
+        ("separate_medium.safetensors", ModelConfig::medium(2), false),
+        (
+            "separate_large.safetensors",
+            ModelConfig::large_cpu(2),
+            true,
+        ),
     ] {
-        assert_eq!(load(name).config, WeightsConfig::Single(want), "{name}");
+        let WeightsConfig::Single(got) = load(name).config else {
+            panic!("{name} is not a single model");
+        };
+        assert_eq!(ModelConfig { level: None, ..got }, want, "{name}");
+        assert_eq!(
+            got.level.is_some(),
+            level,
+            "{name}: input level normalisation"
+        );
     }
 }
 
