@@ -12,6 +12,12 @@ fn asset(name: &str) -> PathBuf {
     workspace_root().join("assets").join(name)
 }
 
+/// A reader of one WAV of the demo clip.
+fn demo_wav(name: &str) -> hound::WavReader<std::io::BufReader<std::fs::File>> {
+    let path = asset("demo").join(name);
+    hound::WavReader::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 fn load(name: &str) -> WeightFile {
     let path = asset(name);
     let w = WeightFile::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -75,8 +81,7 @@ fn the_baselines_are_the_named_single_models() {
 #[test]
 fn the_demo_clip_is_a_binaural_mixture_of_two_talkers_at_16_khz() {
     let read = |name: &str| {
-        let path = asset("demo").join(name);
-        let r = hound::WavReader::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let r = demo_wav(name);
         let spec = r.spec();
         (spec.sample_rate, spec.channels, r.duration())
     };
@@ -90,8 +95,7 @@ fn the_demo_clip_is_a_binaural_mixture_of_two_talkers_at_16_khz() {
 
 /// A 16 kHz stereo WAV of the demo clip as [left, right].
 fn clip(name: &str) -> [Vec<f32>; 2] {
-    let path = asset("demo").join(name);
-    let mut r = hound::WavReader::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut r = demo_wav(name);
     let x: Vec<f32> = match r.spec().sample_format {
         hound::SampleFormat::Float => r.samples::<f32>().map(Result::unwrap).collect(),
         hound::SampleFormat::Int => r
