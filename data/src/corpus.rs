@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::split::{split_for_speaker, Split};
+use crate::split::{split_for_speaker, NoiseSplit, Split};
 
 /// What a corpus holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,10 +33,12 @@ pub struct DebianCorpus {
     pub licence: &'static str,
     /// Zip archive inside the package that holds `root` (`""`: none).
     pub archive: &'static str,
+    /// Corpus name, for a second corpus of one package (`""`: the package's name).
+    pub name: &'static str,
 }
 
-/// Debian speech sampled below this rate is telephone band (8 kHz) and left out, in Hz.
-pub const MIN_SPEECH_RATE: u32 = 11_025;
+/// Debian speech and noise sampled below this rate is telephone band (8 kHz) and left out, in Hz.
+pub const MIN_DEBIAN_RATE: u32 = 11_025;
 
 /// Languages (primary subtags) of the volunteer-recorded packages whose talkers are all test talkers.
 pub const TEST_LANGUAGES: [&str; 6] = ["el", "he", "hu", "pl", "ro", "uk"];
@@ -51,8 +53,47 @@ pub const KTUBERLING_TELEPHONE: [&str; 7] = ["es", "fi", "it", "nds", "nl", "pt"
 /// taunt and processed-villain folders are left out).
 pub const WARZONE_MISSION: [&str; 3] = ["memressp", "tutorial", "extra"];
 
+/// qABCs noises voiced by a person (cartoon characters, people, anthems,
+/// talking toys and radios), left out: they may hold intelligible speech.
+pub const QABCS_VOICES: [&str; 29] = [
+    "adjutant",
+    "austrian_flag",
+    "cheburashka",
+    "chef",
+    "clown",
+    "doll",
+    "dunno",
+    "earth",
+    "emelya",
+    "estonian_flag",
+    "firebird",
+    "gamekeeper",
+    "ivasyk",
+    "joker",
+    "kinder_surprise_egg",
+    "ole_lukoje",
+    "pishik",
+    "prince",
+    "pupil",
+    "quiz_game",
+    "robot",
+    "sailorboy",
+    "schooler",
+    "umka",
+    "ursula",
+    "walkie-talkie",
+    "x-men",
+    "yaga",
+    "yeti",
+];
+
+/// Noise corpora held back for test: every file is a test file, so their
+/// kinds of sound (city and industry soundscape, space-opera music and
+/// effects) are never heard in training or validation.
+pub const TEST_NOISE: [&str; 2] = ["lincity-ng-data", "naev-data"];
+
 /// The packages `fetch` uses.
-pub const DEBIAN: [DebianCorpus; 15] = [
+pub const DEBIAN: [DebianCorpus; 23] = [
     DebianCorpus {
         package: "asterisk-core-sounds-en-g722",
         kind: Kind::Speech,
@@ -61,6 +102,7 @@ pub const DEBIAN: [DebianCorpus; 15] = [
         language: "en",
         licence: "CC-BY-SA-3.0",
         archive: "",
+        name: "",
     },
     DebianCorpus {
         package: "asterisk-core-sounds-es-g722",
@@ -70,6 +112,7 @@ pub const DEBIAN: [DebianCorpus; 15] = [
         language: "es",
         licence: "CC-BY-SA-3.0",
         archive: "",
+        name: "",
     },
     DebianCorpus {
         package: "asterisk-core-sounds-fr-g722",
@@ -79,6 +122,7 @@ pub const DEBIAN: [DebianCorpus; 15] = [
         language: "fr",
         licence: "CC-BY-SA-3.0",
         archive: "",
+        name: "",
     },
     DebianCorpus {
         package: "festvox-ru",
@@ -88,6 +132,7 @@ pub const DEBIAN: [DebianCorpus; 15] = [
         language: "ru",
         licence: "GPL-3",
         archive: "",
+        name: "",
     },
     DebianCorpus {
         package: "fillets-ng-data-cs",
@@ -97,6 +142,7 @@ pub const DEBIAN: [DebianCorpus; 15] = [
         language: "cs",
         licence: "GPL-2+",
         archive: "",
+        name: "",
     },
     DebianCorpus {
         package: "fillets-ng-data-nl",
@@ -106,6 +152,7 @@ pub const DEBIAN: [DebianCorpus; 15] = [
         language: "nl",
         licence: "GPL-2",
         archive: "",
+        name: "",
     },
     DebianCorpus {
         package: "tuxpaint-stamps-default",
@@ -115,6 +162,7 @@ pub const DEBIAN: [DebianCorpus; 15] = [
         language: "",
         licence: "GPL-2",
         archive: "",
+        name: "",
     },
     DebianCorpus {
         package: "ktuberling-data",
@@ -124,6 +172,7 @@ pub const DEBIAN: [DebianCorpus; 15] = [
         language: "",
         licence: "GPL-2+",
         archive: "",
+        name: "",
     },
     DebianCorpus {
         package: "klettres-data",
@@ -133,6 +182,7 @@ pub const DEBIAN: [DebianCorpus; 15] = [
         language: "",
         licence: "GPL-2+",
         archive: "",
+        name: "",
     },
     DebianCorpus {
         package: "qabcs-data",
@@ -142,6 +192,7 @@ pub const DEBIAN: [DebianCorpus; 15] = [
         language: "",
         licence: "GPL-3+",
         archive: "",
+        name: "",
     },
     DebianCorpus {
         package: "kajongg",
@@ -151,6 +202,7 @@ pub const DEBIAN: [DebianCorpus; 15] = [
         language: "",
         licence: "GPL-2+",
         archive: "",
+        name: "",
     },
     DebianCorpus {
         package: "warzone2100-data",
@@ -160,6 +212,7 @@ pub const DEBIAN: [DebianCorpus; 15] = [
         language: "en",
         licence: "GPL-2+",
         archive: "usr/share/games/warzone2100/base.wz",
+        name: "",
     },
     DebianCorpus {
         package: "megaglest-data",
@@ -169,6 +222,7 @@ pub const DEBIAN: [DebianCorpus; 15] = [
         language: "",
         licence: "CC-BY-SA-3.0",
         archive: "",
+        name: "",
     },
     DebianCorpus {
         package: "supertuxkart-data",
@@ -185,6 +239,87 @@ pub const DEBIAN: [DebianCorpus; 15] = [
         language: "",
         licence: "CC-BY-SA-3.0/CC-BY-3.0 (see the package's copyright file)",
         archive: "",
+        name: "",
+    },
+    DebianCorpus {
+        package: "wesnoth-1.16-music",
+        kind: Kind::Noise,
+        root: "usr/share/games/wesnoth/1.16/data/core/music",
+        files: &[],
+        language: "",
+        licence: "GPL-2+",
+        archive: "",
+        name: "",
+    },
+    DebianCorpus {
+        package: "supertux-data",
+        kind: Kind::Noise,
+        root: "usr/share/games/supertux2/music",
+        files: &[],
+        language: "",
+        licence: "GPL-2+",
+        archive: "",
+        name: "",
+    },
+    DebianCorpus {
+        package: "hedgewars-data",
+        kind: Kind::Noise,
+        root: "usr/share/games/hedgewars/Data/Music",
+        files: &[],
+        language: "",
+        licence: "GPL-2",
+        archive: "",
+        name: "",
+    },
+    DebianCorpus {
+        package: "widelands-data",
+        kind: Kind::Noise,
+        root: "usr/share/games/widelands/data",
+        files: &[],
+        language: "",
+        licence: "GPL-2+ (music ingame_24 to 26: CC-BY-SA-3.0)",
+        archive: "",
+        name: "",
+    },
+    DebianCorpus {
+        package: "freedroidrpg-data",
+        kind: Kind::Noise,
+        root: "usr/share/freedroidrpg/data/sound/music",
+        files: &[],
+        language: "",
+        licence: "GPL-2+",
+        archive: "",
+        name: "",
+    },
+    DebianCorpus {
+        package: "qabcs-data",
+        kind: Kind::Noise,
+        root: "usr/share/qabcs/abcs/all/noises",
+        files: &[],
+        language: "",
+        licence: "GPL-3+",
+        archive: "",
+        name: "qabcs-noises",
+    },
+    DebianCorpus {
+        package: "lincity-ng-data",
+        kind: Kind::Noise,
+        root: "usr/share/games/lincity-ng",
+        files: &[],
+        language: "",
+        licence: "GPL-2+ (sound effects also CC-BY-SA-2.0)",
+        archive: "",
+        name: "",
+    },
+    DebianCorpus {
+        package: "naev-data",
+        kind: Kind::Noise,
+        root: "usr/share/naev/dat/snd",
+        files: &[],
+        language: "",
+        licence: "GPL-2+/GPL-3/CC-BY-3.0/CC-BY-SA-3.0/public domain (per file: see the package's copyright file)",
+        archive: "",
+        name: "",
     },
     DebianCorpus {
         package: "libmysofa1",
@@ -194,10 +329,30 @@ pub const DEBIAN: [DebianCorpus; 15] = [
         language: "",
         licence: "mit-kemar (free with attribution: Gardner & Martin, MIT Media Lab)",
         archive: "",
+        name: "",
     },
 ];
 
 impl DebianCorpus {
+    /// Corpus name: `name`, or the package's name.
+    pub fn corpus(&self) -> &'static str {
+        if self.name.is_empty() {
+            self.package
+        } else {
+            self.name
+        }
+    }
+
+    /// How the files of a noise corpus are split.
+    pub fn noise_split(&self) -> NoiseSplit {
+        match self.corpus() {
+            // The first noise corpora keep their split: about 10 % each to validation and test.
+            "megaglest-data" | "supertuxkart-data" => NoiseSplit::ByFile,
+            c if TEST_NOISE.contains(&c) => NoiseSplit::All(Split::Test),
+            _ => NoiseSplit::TrainValidation,
+        }
+    }
+
     /// True for files of this corpus worth decoding (`rel` is relative to `root`).
     pub fn wants(&self, rel: &Path) -> bool {
         if !self.files.is_empty() {
@@ -209,7 +364,7 @@ impl DebianCorpus {
             .map(|s| s.to_string_lossy())
             .unwrap_or_default();
         let first = first_folder(rel);
-        match self.package {
+        match self.corpus() {
             // Prompts only: no beeps, tones or silence files.
             p if p.starts_with("asterisk-") => {
                 !s.starts_with("silence/") && !stem.starts_with("beep") && !stem.contains("2tone")
@@ -238,6 +393,23 @@ impl DebianCorpus {
             "warzone2100-data" => WARZONE_MISSION.contains(&first.as_str()),
             // Ambience of the tilesets.
             "megaglest-data" => s.contains("/sounds/"),
+            // Music, and the work, animal and farm sounds of `sound/<kind>/`
+            // (not the interface's messages and clicks, nor the military signals).
+            "widelands-data" => {
+                first == "music"
+                    || (first == "sound"
+                        && rel.components().count() >= 3
+                        && rel
+                            .components()
+                            .nth(1)
+                            .is_some_and(|c| c.as_os_str() != "military"))
+            }
+            "qabcs-noises" => !QABCS_VOICES.contains(&stem.as_ref()),
+            // The city's sounds and music, not the interface's clicks.
+            "lincity-ng-data" => {
+                (first == "sounds" || first == "music")
+                    && !["Click", "WindowOpen", "WindowClose"].contains(&stem.as_ref())
+            }
             _ => true,
         }
     }
@@ -564,6 +736,51 @@ mod tests {
             nl.speaker(p("bathyscaph/nl/bat-p-0.ogg")),
             ("fillets-nl-bathyscaph-p".into(), Split::Validation)
         );
+    }
+
+    /// The noise corpora: voiced, interface and military clips are left out;
+    /// the first corpora keep their split by file, the new ones split
+    /// between train and validation, and the held-back ones are test only.
+    #[test]
+    fn noise_rules() {
+        let corpus = |c: &str| DEBIAN.iter().find(|d| d.corpus() == c).unwrap();
+        let p = Path::new;
+        let qabcs = corpus("qabcs-noises");
+        assert_eq!(qabcs.package, "qabcs-data");
+        assert!(qabcs.wants(p("accordion.ogg")) && !qabcs.wants(p("cheburashka.ogg")));
+        assert_eq!(corpus("qabcs-data").kind, Kind::Speech);
+        let widelands = corpus("widelands-data");
+        assert!(widelands.wants(p("music/ingame_00.ogg")));
+        assert!(widelands.wants(p("sound/animals/wolf_00.ogg")));
+        for ui in [
+            "sound/click.ogg",
+            "sound/military/under_attack.ogg",
+            "images/a.ogg",
+        ] {
+            assert!(!widelands.wants(p(ui)), "{ui}");
+        }
+        let lincity = corpus("lincity-ng-data");
+        assert!(
+            lincity.wants(p("sounds/TraficHigh1.wav")) && !lincity.wants(p("sounds/Click.wav"))
+        );
+        assert_eq!(corpus("megaglest-data").noise_split(), NoiseSplit::ByFile);
+        assert_eq!(
+            corpus("supertuxkart-data").noise_split(),
+            NoiseSplit::ByFile
+        );
+        for c in DEBIAN.iter().filter(|c| c.kind == Kind::Noise) {
+            let held = TEST_NOISE.contains(&c.corpus());
+            assert_eq!(
+                c.noise_split() == NoiseSplit::All(Split::Test),
+                held,
+                "{}",
+                c.corpus()
+            );
+        }
+        let mut names: Vec<&str> = DEBIAN.iter().map(|c| c.corpus()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), DEBIAN.len(), "corpus names are unique");
     }
 
     /// `DIR:split` is parsed, a colon that names no split stays in the path.

@@ -14,17 +14,37 @@ use std::sync::Mutex;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
-use crate::corpus::{DebianCorpus, Kind, UserFolder, DEBIAN, MIN_SPEECH_RATE};
+use crate::corpus::{DebianCorpus, Kind, UserFolder, DEBIAN, MIN_DEBIAN_RATE};
 use crate::decode::{is_audio_file, read_audio, to_mono_16k};
 use crate::hrtf::Head;
 use crate::index::{HeadEntry, Index, NoiseEntry, SpeechEntry, INDEX_FILE};
-use crate::split::{split_noise_files, stable_hash};
+use crate::split::{split_noise_files, stable_hash, NoiseSplit};
 use crate::trim::{trim, TrimConfig};
 use crate::wav::{self, Encoding};
 use crate::{Error, Result, SAMPLE_RATE};
 
 /// Clips shorter than this after trimming are dropped, in seconds.
 pub const MIN_SECONDS: f64 = 0.3;
+
+/// Debian noise files shorter than this after trimming are dropped, in seconds.
+pub const MIN_NOISE_SECONDS: f64 = 1.0;
+
+/// What a decoded file must meet to be kept.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Lowest sample rate in Hz (0: any).
+    pub min_rate: u32,
+    /// Shortest duration after trimming, in seconds.
+    pub min_seconds: f64,
+}
+
+impl Limits {
+    /// Any rate, at least `MIN_SECONDS`.
+    pub const ANY: Limits = Limits {
+        min_rate: 0,
+        min_seconds: MIN_SECONDS,
+    };
+}
 
 /// What `fetch` should do.
 #[derive(Debug, Clone)]
@@ -301,14 +321,13 @@ fn read_at_least(path: &Path, min_rate: u32) -> Result<Vec<f32>> {
 }
 
 /// Decodes the audio of one corpus into `cache/clips/<corpus>/`, reusing
-/// what an earlier run decoded; returns its manifest. Files sampled below
-/// `min_rate` Hz are skipped (0: none).
+/// what an earlier run decoded; returns its manifest. Files that miss `limits` are skipped.
 pub fn decode_corpus(
     cache: &Path,
     corpus: &str,
     root: &Path,
     wants: &dyn Fn(&Path) -> bool,
-    min_rate: u32,
+    limits: Limits,
     report: &mut FetchReport,
     progress: bool,
 ) -> Result<Manifest> {
@@ -354,12 +373,12 @@ pub fn decode_corpus(
                     Ok(n)
                 } else {
                     decoded = true;
-                    read_at_least(&source, min_rate).and_then(|x| {
+                    read_at_least(&source, limits.min_rate).and_then(|x| {
                         let kept = trim(&x, &trim_cfg);
-                        if (kept.len() as f64) < MIN_SECONDS * SAMPLE_RATE as f64 {
+                        if (kept.len() as f64) < limits.min_seconds * SAMPLE_RATE as f64 {
                             return Err(Error::Decode {
                                 path: source.clone(),
-                                reason: format!("silent or shorter than {MIN_SECONDS} s"),
+                                reason: format!("silent or shorter than {} s", limits.min_seconds),
                             });
                         }
                         if let Some(parent) = clip_path.parent() {
@@ -466,9 +485,9 @@ fn speech_entries(
         .collect()
 }
 
-fn noise_entries(m: &Manifest, licence: &str, split: Option<crate::Split>) -> Vec<NoiseEntry> {
+fn noise_entries(m: &Manifest, licence: &str, rule: NoiseSplit) -> Vec<NoiseEntry> {
     let names: Vec<String> = m.clips.iter().map(|c| c.source.clone()).collect();
-    let splits = split_noise_files(&names);
+    let splits = split_noise_files(&names, rule);
     m.clips
         .iter()
         .zip(splits)
@@ -478,7 +497,7 @@ fn noise_entries(m: &Manifest, licence: &str, split: Option<crate::Split>) -> Ve
             corpus: m.corpus.clone(),
             duration: c.duration,
             licence: licence.into(),
-            split: split.unwrap_or(s),
+            split: s,
         })
         .collect()
 }
@@ -557,13 +576,13 @@ fn debian_corpus(
         }
         index.heads.push(HeadEntry {
             file: rel.to_string_lossy().into_owned(),
-            corpus: corpus.package.into(),
+            corpus: corpus.corpus().into(),
             licence: corpus.licence.into(),
         });
     } else {
         let manifest_path = cache
             .join("clips")
-            .join(corpus.package)
+            .join(corpus.corpus())
             .join("manifest.json");
         let mut manifest = match read_manifest(cache, &manifest_path) {
             Some(m) => m,
@@ -574,16 +593,19 @@ fn debian_corpus(
                 } else {
                     unzip_audio(&tree.join(corpus.archive), corpus.root)?
                 };
-                let min_rate = match corpus.kind {
-                    Kind::Speech => MIN_SPEECH_RATE,
-                    _ => 0,
+                let min_seconds = match corpus.kind {
+                    Kind::Noise => MIN_NOISE_SECONDS,
+                    _ => MIN_SECONDS,
                 };
                 decode_corpus(
                     cache,
-                    corpus.package,
+                    corpus.corpus(),
                     &root_of(&tree),
                     &|p| corpus.wants(p),
-                    min_rate,
+                    Limits {
+                        min_rate: MIN_DEBIAN_RATE,
+                        min_seconds,
+                    },
                     report,
                     opts.progress,
                 )?
@@ -599,9 +621,11 @@ fn debian_corpus(
                 corpus.licence,
                 &|p| corpus.speaker(p),
             )),
-            _ => index
-                .noise
-                .extend(noise_entries(&manifest, corpus.licence, None)),
+            _ => index.noise.extend(noise_entries(
+                &manifest,
+                corpus.licence,
+                corpus.noise_split(),
+            )),
         }
     }
     if !opts.keep_packages && unpacked.is_dir() {
@@ -685,7 +709,15 @@ fn mbrola_corpus(opts: &FetchOptions, report: &mut FetchReport) -> Result<Option
         &raw,
     )?;
     spinner.finish_and_clear();
-    let m = decode_corpus(cache, "mbrola", &raw, &|_| true, 0, report, opts.progress)?;
+    let m = decode_corpus(
+        cache,
+        "mbrola",
+        &raw,
+        &|_| true,
+        Limits::ANY,
+        report,
+        opts.progress,
+    )?;
     if !opts.keep_packages {
         for tree in std::iter::once(&tools).chain(voices.iter().map(|v| &v.1)) {
             std::fs::remove_dir_all(tree).map_err(|e| Error::io(tree, e))?;
@@ -711,7 +743,7 @@ fn user_corpus(
         &name,
         &folder.path,
         &|_| true,
-        0,
+        Limits::ANY,
         report,
         opts.progress,
     )
@@ -752,9 +784,11 @@ pub fn fetch(opts: &FetchOptions) -> Result<(Index, FetchReport)> {
     }
     for folder in &opts.noise {
         let m = user_corpus(opts, folder, &mut report)?;
-        index
-            .noise
-            .extend(noise_entries(&m, "user-supplied", folder.split));
+        index.noise.extend(noise_entries(
+            &m,
+            "user-supplied",
+            folder.split.map_or(NoiseSplit::ByFile, NoiseSplit::All),
+        ));
     }
     for file in &opts.sofa {
         let rel = install_head(cache, file)?;

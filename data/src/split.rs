@@ -72,11 +72,25 @@ pub fn split_for_speaker(speaker: &str) -> Split {
     }
 }
 
-/// Splits of `n` noise files of one corpus (in a fixed order): about 10 % each
-/// to validation and test (at least one each when there are three or more
-/// files), the rest to train, spread by a stable hash of the file names.
-pub fn split_noise_files(names: &[String]) -> Vec<Split> {
+/// How the files of one noise corpus are assigned to splits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoiseSplit {
+    /// About 10 % each to validation and test by file, the rest to train.
+    ByFile,
+    /// About 10 % to validation by file, the rest to train, none to test.
+    TrainValidation,
+    /// Every file to one split.
+    All(Split),
+}
+
+/// Splits of `n` noise files of one corpus (in a fixed order) by `rule`: the
+/// held-out files (about 10 %, at least one when there are three or more files)
+/// are spread by a stable hash of the file names.
+pub fn split_noise_files(names: &[String], rule: NoiseSplit) -> Vec<Split> {
     let n = names.len();
+    if let NoiseSplit::All(split) = rule {
+        return vec![split; n];
+    }
     let held = if n >= 3 { (n / 10).max(1) } else { 0 };
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&i| (stable_hash(&names[i]), i));
@@ -84,7 +98,7 @@ pub fn split_noise_files(names: &[String]) -> Vec<Split> {
     for (rank, &i) in order.iter().enumerate() {
         if rank < held {
             splits[i] = Split::Validation;
-        } else if rank < 2 * held {
+        } else if rank < 2 * held && rule == NoiseSplit::ByFile {
             splits[i] = Split::Test;
         }
     }
@@ -95,11 +109,12 @@ pub fn split_noise_files(names: &[String]) -> Vec<Split> {
 mod tests {
     use super::*;
 
-    /// Every split gets noise files once there are three, and the counts are about 10 %.
+    /// Every split gets noise files once there are three, and the counts are about 10 %;
+    /// without test files the same files validate, and a whole corpus can go to one split.
     #[test]
     fn noise_split_counts() {
         let names: Vec<String> = (0..28).map(|i| format!("noise{i}.ogg")).collect();
-        let s = split_noise_files(&names);
+        let s = split_noise_files(&names, NoiseSplit::ByFile);
         let count = |x| s.iter().filter(|&&v| v == x).count();
         assert_eq!(
             (
@@ -110,7 +125,16 @@ mod tests {
             (24, 2, 2)
         );
         let three: Vec<String> = names[..3].to_vec();
-        let s = split_noise_files(&three);
-        assert!(Split::ALL.iter().all(|x| s.contains(x)));
+        let s3 = split_noise_files(&three, NoiseSplit::ByFile);
+        assert!(Split::ALL.iter().all(|x| s3.contains(x)));
+        let v = split_noise_files(&names, NoiseSplit::TrainValidation);
+        for (a, b) in s.iter().zip(&v) {
+            match a {
+                Split::Validation => assert_eq!(b, &Split::Validation),
+                _ => assert_eq!(b, &Split::Train),
+            }
+        }
+        let t = split_noise_files(&names, NoiseSplit::All(Split::Test));
+        assert!(t.iter().all(|&x| x == Split::Test));
     }
 }
