@@ -5,9 +5,6 @@
 //! The late reverberation (and, for enhancement, the noise) is what the
 //! models remove; see `data/README.md` for why.
 
-use std::fmt;
-use std::str::FromStr;
-
 use rand::distr::weighted::WeightedIndex;
 use rand::distr::Distribution;
 use rand::rngs::StdRng;
@@ -22,57 +19,7 @@ use crate::room::Room;
 use crate::split::Split;
 use crate::{Error, Result, SAMPLE_RATE};
 
-/// What the model is asked to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Task {
-    /// Speech separation: two talkers, both are targets.
-    Ss,
-    /// Speech enhancement: one talker plus noise.
-    Se,
-    /// Target speech extraction: two talkers and an enrollment clip of the target.
-    Tse,
-}
-
-impl Task {
-    /// Short name (`ss`, `se`, `tse`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Task::Ss => "ss",
-            Task::Se => "se",
-            Task::Tse => "tse",
-        }
-    }
-
-    /// Number of talkers in a mixture.
-    pub fn talkers(self) -> usize {
-        match self {
-            Task::Se => 1,
-            Task::Ss | Task::Tse => 2,
-        }
-    }
-}
-
-impl fmt::Display for Task {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Task {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "ss" | "separation" => Ok(Task::Ss),
-            "se" | "enhancement" => Ok(Task::Se),
-            "tse" | "extraction" | "target-extraction" => Ok(Task::Tse),
-            _ => Err(Error::Invalid(format!(
-                "unknown task `{s}` (expected ss, se or tse)"
-            ))),
-        }
-    }
-}
+pub use kb_models::Task;
 
 /// What each talker's target keeps of its binaural room image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -49,6 +49,7 @@ pub mod self_attention;
 pub mod stft;
 #[cfg(feature = "candle")]
 pub mod stream_state;
+pub mod task;
 #[cfg(feature = "candle")]
 pub mod tfgridnet;
 #[cfg(feature = "candle")]
@@ -70,5 +71,6 @@ pub use error::{Error, Result};
 pub use joint::{JointModel, JointOutput};
 #[cfg(feature = "candle")]
 pub use params::SeededParams;
+pub use task::Task;
 #[cfg(feature = "candle")]
 pub use tfgridnet::{ModelOutput, TfGridNet};

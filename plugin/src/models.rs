@@ -6,7 +6,7 @@ use std::{path::Path, sync::atomic::AtomicU8};
 use kb_models::{
     engine::{BoostedPair, HintFrame, Kernels},
     weight_file::WeightFile,
-    WeightsConfig, CHUNK, LOOKAHEAD,
+    Task, WeightsConfig, CHUNK, LOOKAHEAD,
 };
 use nice_plug::prelude::Enum;
 use parking_lot::RwLock;
@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::model_info::ModelInfo;
 
-/// What the plugin does to the input.
+/// What the plugin does to the input: the host-automatable face of [`Task`]
+/// (nice-plug's `Enum` parameter needs a type of the plugin's own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 pub enum Mode {
     /// Two talkers: talker 1 on the main output, talker 2 on the auxiliary output.
@@ -34,13 +35,18 @@ impl Mode {
         Self::ALL[usize::from(i).min(2)]
     }
 
+    /// The task this mode runs: the one vocabulary of corpus, trainer and plugin.
+    pub fn task(self) -> Task {
+        match self {
+            Mode::Separate => Task::Ss,
+            Mode::Enhance => Task::Se,
+            Mode::Extract => Task::Tse,
+        }
+    }
+
     /// Lower-case name, as in `assets/<name>.safetensors` and on the command line.
     pub fn name(self) -> &'static str {
-        match self {
-            Mode::Separate => "separate",
-            Mode::Enhance => "enhance",
-            Mode::Extract => "extract",
-        }
+        self.task().mode_name()
     }
 
     /// Parses a lower-case name.
@@ -50,10 +56,7 @@ impl Mode {
 
     /// Sources the mode's model must output.
     pub fn sources(self) -> usize {
-        match self {
-            Mode::Separate => 2,
-            Mode::Enhance | Mode::Extract => 1,
-        }
+        self.task().sources()
     }
 
     /// Why a build has no default model for this mode, as the editor shows it.
@@ -266,5 +269,22 @@ pub fn load(mode: Mode, user_file: Option<&str>) -> Loaded {
                 message,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Mode;
+    use kb_models::Task;
+
+    /// The parameter's modes are the tasks, in the same order, under the tasks' mode names.
+    #[test]
+    fn modes_are_the_tasks() {
+        for (m, t) in Mode::ALL.into_iter().zip(Task::ALL) {
+            assert_eq!(m.task(), t);
+            assert_eq!(Mode::from_name(t.mode_name()), Some(m));
+            assert_eq!(m.sources(), t.sources());
+        }
+        assert_eq!(Mode::from_u8(Mode::Extract as u8), Mode::Extract);
     }
 }

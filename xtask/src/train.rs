@@ -316,16 +316,18 @@ impl RunFile {
     }
 
     fn task(&self) -> Result<Task, String> {
-        match self.task.as_str() {
-            "ss" => Ok(Task::Ss),
-            "se" => Ok(Task::Se),
-            other => Err(format!("task `{other}`: training supports `ss` and `se`")),
+        match self.task.parse::<Task>()? {
+            Task::Tse => Err(format!(
+                "task `{}`: training supports `ss` and `se`",
+                self.task
+            )),
+            task => Ok(task),
         }
     }
 
     /// The model configuration this run trains.
     pub fn weights_config(&self) -> Result<WeightsConfig, String> {
-        let sources = if self.task()? == Task::Ss { 2 } else { 1 };
+        let sources = self.task()?.sources();
         let preset = |name: &str| {
             ModelConfig::by_name(name, sources)
                 .map(|c| c.with_level(self.level))

@@ -44,13 +44,6 @@ const SINGLE_STEMS: [(&str, &str); 3] = [("sm", "small"), ("mm", "medium"), ("lm
 /// the other delays (`separate_c1.safetensors`, ...); rows are named by each file's delay.
 const BOOST_STEMS: [&str; 4] = ["", "c1", "c2", "c3"];
 
-fn task_prefix(task: Task) -> &'static str {
-    match task {
-        Task::Se => "enhance",
-        _ => "separate",
-    }
-}
-
 /// Loads `file` and checks it separates `task`'s number of sources.
 fn load(file: &Path, task: Task, joint: bool) -> Result<WeightFile, String> {
     let w = WeightFile::load(file).map_err(|e| format!("cannot load {}: {e}", file.display()))?;
@@ -75,7 +68,7 @@ fn load(file: &Path, task: Task, joint: bool) -> Result<WeightFile, String> {
 /// Loads every row: explicit files must load; default files that are missing are
 /// skipped with a note on stderr. Errors when no row is left.
 pub fn load_rows(src: &Sources, task: Task) -> Result<Vec<Row>, String> {
-    let prefix = task_prefix(task);
+    let prefix = task.mode_name();
     let default = |stem: &str| match stem {
         "" => src.weights_dir.join(format!("{prefix}.safetensors")),
         _ => src.weights_dir.join(format!("{prefix}_{stem}.safetensors")),
