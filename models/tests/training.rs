@@ -213,3 +213,33 @@ fn optimizer_moments_keep_no_graph_between_steps() {
         assert!(!m.track_op() && !v.track_op(), "{name} moments record ops");
     }
 }
+
+#[test]
+fn a_model_of_another_task_starts_all_but_the_output_layer() {
+    let separation =
+        kb_models::weights::Weights::random(WeightsConfig::Single(ModelConfig::tiny(2)), 31)
+            .unwrap();
+    let trainer = Trainer::new(
+        WeightsConfig::Single(ModelConfig::tiny(1)),
+        TrainSettings::default(),
+    )
+    .unwrap();
+    let before = trainer.parameters();
+    let fresh = trainer.init_from(&separation).unwrap();
+    assert_eq!(fresh, ["deconv.bias", "deconv.weight"]);
+    let params = trainer.parameters();
+    for (name, t) in &params {
+        let want = if fresh.contains(name) {
+            &before[name]
+        } else {
+            &separation.tensors[name]
+        };
+        assert_eq!(common::max_abs(&(t - want).unwrap()), 0.0, "{name}");
+    }
+    let wider = kb_models::weights::Weights::random(
+        WeightsConfig::Single(ModelConfig::tiny_attention(2)),
+        1,
+    )
+    .unwrap();
+    assert!(trainer.init_from(&wider).is_err());
+}

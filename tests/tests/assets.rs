@@ -1,7 +1,8 @@
 //! The shipped defaults in `assets/`: each weight file loads, holds the model
 //! its name promises (the paper's small model on the audio thread, the stated
 //! hint delay) and carries the evaluation figure the editor shows; the demo
-//! clip is a 16 kHz binaural mixture with its two talkers.
+//! clips are 16 kHz binaural mixtures with their talkers (two to separate, one
+//! in noise to enhance).
 
 use std::path::PathBuf;
 
@@ -12,9 +13,9 @@ fn asset(name: &str) -> PathBuf {
     workspace_root().join("assets").join(name)
 }
 
-/// A reader of one WAV of the demo clip.
-fn demo_wav(name: &str) -> hound::WavReader<std::io::BufReader<std::fs::File>> {
-    let path = asset("demo").join(name);
+/// A reader of one WAV of a demo clip (`demo`: separate; `demo_enhance`: enhance).
+fn demo_wav(clip: &str, name: &str) -> hound::WavReader<std::io::BufReader<std::fs::File>> {
+    let path = asset(clip).join(name);
     hound::WavReader::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -81,7 +82,7 @@ fn the_baselines_are_the_named_single_models() {
 #[test]
 fn the_demo_clip_is_a_binaural_mixture_of_two_talkers_at_16_khz() {
     let read = |name: &str| {
-        let r = demo_wav(name);
+        let r = demo_wav("demo", name);
         let spec = r.spec();
         (spec.sample_rate, spec.channels, r.duration())
     };
@@ -93,9 +94,36 @@ fn the_demo_clip_is_a_binaural_mixture_of_two_talkers_at_16_khz() {
     }
 }
 
-/// A 16 kHz stereo WAV of the demo clip as [left, right].
-fn clip(name: &str) -> [Vec<f32>; 2] {
-    let mut r = demo_wav(name);
+#[test]
+fn the_enhance_demo_clip_is_one_talker_in_noise_at_16_khz() {
+    let mix = clip("demo_enhance", "mixture.wav");
+    let talker = clip("demo_enhance", "source00.wav");
+    assert!(mix[0].len() >= 16_000 * 4, "the clip is shorter than 4 s");
+    assert!(!asset("demo_enhance").join("source01.wav").exists());
+    let energy = |x: &[f32]| x.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>();
+    for ear in 0..2 {
+        assert_eq!(mix[ear].len(), talker[ear].len());
+        let rest: Vec<f32> = mix[ear]
+            .iter()
+            .zip(&talker[ear])
+            .map(|(m, t)| m - t)
+            .collect();
+        let snr = 10.0 * (energy(&talker[ear]) / energy(&rest)).log10();
+        assert!(
+            (-20.0..20.0).contains(&snr),
+            "ear {ear}: talker {snr:.1} dB above the rest"
+        );
+    }
+}
+
+/// A 16 kHz stereo WAV of a demo clip as [left, right].
+fn clip(dir: &str, name: &str) -> [Vec<f32>; 2] {
+    let mut r = demo_wav(dir, name);
+    assert_eq!(
+        (r.spec().sample_rate, r.spec().channels),
+        (16_000, 2),
+        "{name}"
+    );
     let x: Vec<f32> = match r.spec().sample_format {
         hound::SampleFormat::Float => r.samples::<f32>().map(Result::unwrap).collect(),
         hound::SampleFormat::Int => r
@@ -118,8 +146,8 @@ fn the_default_separate_model_separates_the_demo_clip() {
     let w = load("separate.safetensors");
     let mut pair = BoostedPair::from_weights(&w, Kernels::best()).expect("engines");
     let (chunk, pad) = (pair.config().small.chunk, pair.config().small.pad);
-    let mix = clip("mixture.wav");
-    let sources = [clip("source00.wav"), clip("source01.wav")];
+    let mix = clip("demo", "mixture.wav");
+    let sources = [clip("demo", "source00.wav"), clip("demo", "source01.wav")];
     let n = mix[0].len();
     let mut est = vec![vec![Vec::new(); 2]; 2];
     let mut input = vec![0f32; 2 * chunk];

@@ -1,14 +1,18 @@
-//! `cargo xtask demo`: builds the bundles, plays the demo clip (two test
-//! talkers the models never heard, `assets/demo/`) through the CLAP bundle
-//! (clack-host harness) with boost on and off, writes the WAVs and prints each
-//! talker's SI-SDRi.
+//! `cargo xtask demo`: builds the bundles, plays a demo clip through the CLAP
+//! bundle (clack-host harness) with boost on and off, writes the WAVs and a
+//! spectrogram PNG and prints each talker's SI-SDRi. To separate, two test
+//! talkers the models never heard (`assets/demo/`); to enhance, one test
+//! talker in test noise (`assets/demo_enhance/`).
 
 use std::path::{Path, PathBuf};
 
 use kb_e2e::{binaural_sources, process, si_sdr, Run};
+use knowledge_boost::models::Mode;
 
 use crate::eval::resample::resample_oct;
 use crate::process::{read_binaural, write_stereo};
+
+mod spectrogram;
 
 /// The models' sample rate, the rate of the demo clip.
 const CLIP_RATE: u32 = kb_models::SAMPLE_RATE as u32;
@@ -16,20 +20,25 @@ const CLIP_RATE: u32 = kb_models::SAMPLE_RATE as u32;
 /// Arguments of `cargo xtask demo`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Folder for the WAVs.
+    /// Folder for the WAVs and the spectrogram.
     #[arg(long, default_value = "target/demo")]
     pub out_dir: PathBuf,
-    /// Separate-mode weight file instead of the built-in model.
+    /// What the plugin does: `separate` (two talkers) or `enhance` (one talker in noise).
+    #[arg(long, default_value = "separate", value_parser = parse_mode)]
+    pub mode: Mode,
+    /// Weight file for the mode instead of the built-in model.
     #[arg(long)]
     pub weights: Option<PathBuf>,
     /// Host sample rate of the demo.
     #[arg(long, default_value_t = 48_000)]
     pub rate: u32,
-    /// Demo clip folder: `mixture.wav`, `source00.wav` and `source01.wav` at
-    /// 16 kHz, as `cargo xtask data render` writes them.
-    #[arg(long, default_value = "assets/demo")]
-    pub clip: PathBuf,
-    /// Use two synthetic harmonic talkers instead of the clip.
+    /// Demo clip folder: `mixture.wav` and its talkers `source00.wav` (and
+    /// `source01.wav` to separate) at 16 kHz, as `cargo xtask data render`
+    /// writes them (default: `assets/demo` to separate, `assets/demo_enhance`
+    /// to enhance).
+    #[arg(long)]
+    pub clip: Option<PathBuf>,
+    /// Separate: use two synthetic harmonic talkers instead of the clip.
     #[arg(long)]
     pub synthetic: bool,
     /// Length in seconds of the synthetic talkers.
@@ -37,12 +46,30 @@ pub struct Args {
     pub seconds: f64,
 }
 
-/// Two binaural talkers and their mixture.
-type Scene = ([Vec<f32>; 2], [[Vec<f32>; 2]; 2]);
+/// Parses a mode name (`separate`, `enhance`) that has a demo clip.
+fn parse_mode(s: &str) -> Result<Mode, String> {
+    match Mode::from_name(s) {
+        Some(m @ (Mode::Separate | Mode::Enhance)) => Ok(m),
+        _ => Err(format!(
+            "mode `{s}`: the demo plays `separate` or `enhance`"
+        )),
+    }
+}
 
-/// The clip's mixture and its two talkers as heard at the head (direct path and
+/// The mode's default clip folder.
+fn default_clip(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Enhance => "assets/demo_enhance",
+        _ => "assets/demo",
+    }
+}
+
+/// A binaural mixture and its talkers (one to enhance, two to separate).
+type Scene = ([Vec<f32>; 2], Vec<[Vec<f32>; 2]>);
+
+/// The clip's mixture and its `talkers` as heard at the head (direct path and
 /// early reflections, the training targets), resampled to `rate`.
-fn clip_scene(dir: &Path, rate: u32) -> Result<Scene, String> {
+fn clip_scene(dir: &Path, talkers: usize, rate: u32) -> Result<Scene, String> {
     let read = |name: &str| -> Result<[Vec<f32>; 2], String> {
         let path = dir.join(name);
         let (x, r) = read_binaural(&path)?;
@@ -61,7 +88,9 @@ fn clip_scene(dir: &Path, rate: u32) -> Result<Scene, String> {
         }))
     };
     let mix = read("mixture.wav")?;
-    let sources = [read("source00.wav")?, read("source01.wav")?];
+    let sources = (0..talkers)
+        .map(|k| read(&format!("source{k:02}.wav")))
+        .collect::<Result<Vec<_>, _>>()?;
     if sources.iter().any(|s| s[0].len() != mix[0].len()) {
         return Err(format!(
             "the mixture and talkers in {} differ in length",
@@ -81,7 +110,7 @@ fn synthetic_scene(rate: u32, seconds: f64) -> Scene {
             .map(|(a, b)| a + b)
             .collect()
     });
-    (mix, sources)
+    (mix, sources.to_vec())
 }
 
 /// Builds the release bundles exactly as `cargo xtask bundle knowledge_boost
@@ -101,25 +130,56 @@ fn release_bundle() -> nice_plug_xtask::Result<PathBuf> {
     Ok(target.join("bundled").join(format!("{name}.clap")))
 }
 
+/// Each talker's SI-SDRi per ear, [talker 1 L, talker 1 R, talker 2 L, ...],
+/// talkers matched to output buses by the best assignment.
+fn score(est: &[[&[f32]; 2]], sources: &[[Vec<f32>; 2]], mix: &[Vec<f32>; 2]) -> Vec<f64> {
+    let gains = |perm: &[usize]| -> Vec<f64> {
+        (0..sources.len())
+            .flat_map(|k| {
+                let (e, s) = (&est[perm[k]], &sources[k]);
+                [0, 1].map(|ear| si_sdr(e[ear], &s[ear]) - si_sdr(&mix[ear], &s[ear]))
+            })
+            .collect()
+    };
+    let orders: Vec<Vec<usize>> = match sources.len() {
+        2 => vec![vec![0, 1], vec![1, 0]],
+        n => vec![(0..n).collect()],
+    };
+    orders
+        .iter()
+        .map(|p| gains(p))
+        .max_by(|a, b| a.iter().sum::<f64>().total_cmp(&b.iter().sum::<f64>()))
+        .unwrap_or_default()
+}
+
 /// Runs the command.
 pub fn run(args: &Args) -> Result<(), String> {
+    let mode = args.mode;
+    if args.synthetic && mode != Mode::Separate {
+        return Err("--synthetic plays two talkers: it needs --mode separate".into());
+    }
     let plugin = release_bundle().map_err(|e| format!("bundling failed: {e:#}"))?;
-    let built_in = knowledge_boost::models::Mode::Separate
-        .default_weights()
-        .is_some();
+    let built_in = mode.default_weights().is_some();
     if let Some(w) = &args.weights {
         // Read by the plugin when the host creates it.
-        std::env::set_var(knowledge_boost::models::Mode::Separate.env_var(), w);
+        std::env::set_var(mode.env_var(), w);
     } else if !built_in {
-        println!("note: no assets/separate.safetensors in this build: the plugin passes audio through, so nothing is scored (pass --weights FILE)");
+        println!(
+            "note: no assets/{}.safetensors in this build: the plugin passes audio through, so nothing is scored (pass --weights FILE)",
+            mode.name()
+        );
     }
     let scored = built_in || args.weights.is_some();
     let rate = f64::from(args.rate);
-    let clip = kb_e2e::workspace_root().join(&args.clip);
+    let clip = kb_e2e::workspace_root().join(
+        args.clip
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(default_clip(mode))),
+    );
     let (mix, sources) = if args.synthetic {
         synthetic_scene(args.rate, args.seconds)
     } else {
-        clip_scene(&clip, args.rate)?
+        clip_scene(&clip, mode.sources(), args.rate)?
     };
     std::fs::create_dir_all(&args.out_dir)
         .map_err(|e| format!("cannot create {}: {e}", args.out_dir.display()))?;
@@ -133,12 +193,18 @@ pub fn run(args: &Args) -> Result<(), String> {
             args.rate,
         )?;
     }
+    // Mode is a three-step enum parameter: its normalised value is index / 2.
+    let mode_value = Mode::ALL.iter().position(|m| *m == mode).unwrap_or(0) as f64 / 2.0;
+    let mut boosted: Vec<Vec<f32>> = Vec::new();
     for boost in [true, false] {
         let run = Run {
             plugin: plugin.clone(),
             rate,
             offline: true,
-            params: vec![("boost", if boost { 1.0 } else { 0.0 })],
+            params: vec![
+                ("mode", mode_value),
+                ("boost", if boost { 1.0 } else { 0.0 }),
+            ],
             max_block: 1024,
             seed: 1,
             aux: Default::default(),
@@ -150,35 +216,24 @@ pub fn run(args: &Args) -> Result<(), String> {
         let out = process(&run, [&padded[0], &padded[1]])?;
         let lat = out.latency as usize;
         let n = mix[0].len();
-        let est: Vec<[&[f32]; 2]> = (0..2)
+        let est: Vec<[&[f32]; 2]> = (0..sources.len())
             .map(|bus| [0, 1].map(|ear| &out.channels[2 * bus + ear][lat..lat + n]))
             .collect();
         let tag = if boost { "boost_on" } else { "boost_off" };
         for (bus, e) in est.iter().enumerate() {
             let path = dir.join(format!("{tag}_bus{}.wav", bus + 1));
             write_stereo(&path, e[0], e[1], args.rate)?;
+            if boost {
+                boosted.push(e[0].to_vec());
+            }
         }
         let timing = format!("latency {lat} samples = {:.2} ms", lat as f64 / rate * 1e3);
         if !scored {
             println!("{tag}: passed through ({timing})");
             continue;
         }
-        // Talkers are matched to buses by the better of the two assignments.
-        let score = |perm: [usize; 2]| -> Vec<f64> {
-            (0..2)
-                .flat_map(|k| {
-                    let (e, s) = (&est[perm[k]], &sources[k]);
-                    [0, 1].map(|ear| si_sdr(e[ear], &s[ear]) - si_sdr(&mix[ear], &s[ear]))
-                })
-                .collect()
-        };
-        let (a, b) = (score([0, 1]), score([1, 0]));
-        let best = if a.iter().sum::<f64>() >= b.iter().sum::<f64>() {
-            a
-        } else {
-            b
-        };
-        let talkers: Vec<String> = (0..2)
+        let best = score(&est, &sources, &mix);
+        let talkers: Vec<String> = (0..sources.len())
             .map(|k| {
                 format!(
                     "talker {} {:+.2} / {:+.2} dB (L / R)",
@@ -194,6 +249,19 @@ pub fn run(args: &Args) -> Result<(), String> {
             talkers.join(", ")
         );
     }
-    println!("wrote the WAVs to {}", dir.display());
+    let mut panels: Vec<(String, &[f32])> = vec![("input (left ear)".into(), &mix[0])];
+    for (bus, x) in boosted.iter().enumerate() {
+        panels.push((format!("output bus {}, boost on (left ear)", bus + 1), x));
+    }
+    for (k, s) in sources.iter().enumerate() {
+        panels.push((
+            format!("talker {} alone, the target (left ear)", k + 1),
+            &s[0],
+        ));
+    }
+    let titled: Vec<(&str, &[f32])> = panels.iter().map(|(t, x)| (t.as_str(), *x)).collect();
+    let png = dir.join("spectrogram.png");
+    spectrogram::draw(&titled, args.rate, &png)?;
+    println!("wrote the WAVs and {} to {}", png.display(), dir.display());
     Ok(())
 }

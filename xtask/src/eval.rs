@@ -31,7 +31,7 @@ use kb_models::WeightsConfig;
 use metrics::MixtureScore;
 use rows::{Row, Sources};
 use stats::Stat;
-use table::{RowResult, Table};
+use table::{InputResult, RowResult, Table};
 
 /// Arguments of `cargo xtask eval`.
 #[derive(clap::Args)]
@@ -196,6 +196,7 @@ pub fn evaluate(
     }
     let scores: Mutex<Vec<Vec<Option<MixtureScore>>>> =
         Mutex::new(vec![vec![None; cases.len()]; rows.len()]);
+    let inputs: Mutex<Vec<Option<MixtureScore>>> = Mutex::new(vec![None; cases.len()]);
     let next = AtomicUsize::new(0);
     let failure: Mutex<Option<String>> = Mutex::new(None);
     std::thread::scope(|s| {
@@ -206,6 +207,9 @@ pub fn evaluate(
                     break;
                 }
                 let case = &cases[i];
+                let unprocessed = vec![case.mixture.clone(); case.sources.len()];
+                let input = metrics::score(&unprocessed, &case.sources, &case.mixture);
+                inputs.lock().unwrap()[i] = Some(input);
                 for (r, row) in rows.iter().enumerate() {
                     match stream::separate(row, &case.mixture) {
                         Ok(est) => {
@@ -226,9 +230,16 @@ pub fn evaluate(
         return Err(e);
     }
     let scores = scores.into_inner().unwrap();
+    let inputs: Vec<MixtureScore> = inputs.into_inner().unwrap().into_iter().flatten().collect();
+    let input = InputResult {
+        pesq: Stat::of(&inputs.iter().filter_map(|s| s.pesq).collect::<Vec<_>>()),
+        stoi: Stat::of(&inputs.iter().map(|s| s.stoi).collect::<Vec<_>>())
+            .expect("at least one mixture"),
+    };
     Ok(Table {
         task: task.name().to_string(),
         count: cases.len(),
+        input,
         rows: rows
             .iter()
             .zip(scores)

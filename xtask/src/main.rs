@@ -36,7 +36,7 @@ enum Command {
     Train(Box<train::Args>),
     /// Run the plugin's audio path over a binaural WAV, one WAV per output bus.
     Process(process::Args),
-    /// Bundle the plugin, render a demo mixture through it with boost on and off, print SI-SDRi.
+    /// Bundle the plugin, render a demo clip through it (separate or enhance) with boost on and off, print SI-SDRi, draw spectrograms.
     Demo(demo::Args),
     /// Evaluate every model in streaming mode on the test set: the paper's table and a plot.
     Eval(Box<eval::Args>),

@@ -72,6 +72,11 @@ pub struct Args {
     /// file of `--model small`, same configuration; the merges start fresh).
     #[arg(long)]
     small_from: Option<PathBuf>,
+    /// Single model: start from a model trained for another task (for example
+    /// `--task se` from a separation run's `best.safetensors`); tensors whose
+    /// names and shapes match are copied, the output layer starts fresh.
+    #[arg(long)]
+    init_from: Option<PathBuf>,
     /// Joint: hold the large model fixed (`on`: forward only, gradients stop
     /// at its output; the hint compression, merges and small model train).
     #[arg(long)]
@@ -170,6 +175,8 @@ pub struct RunFile {
     pub large_from: Option<PathBuf>,
     /// Pre-trained small model for a joint run's small half.
     pub small_from: Option<PathBuf>,
+    /// A single model's start: weights trained for another task (absent in older run files).
+    pub init_from: Option<PathBuf>,
     /// Total steps.
     pub steps: u64,
     /// Seconds per example.
@@ -210,6 +217,7 @@ impl Default for RunFile {
             compression: 2,
             large_from: None,
             small_from: None,
+            init_from: None,
             steps: 20_000,
             seconds: 2.0,
             target: Target::Early,
@@ -273,6 +281,9 @@ impl RunFile {
         }
         if args.small_from.is_some() {
             run.small_from = args.small_from.clone();
+        }
+        if args.init_from.is_some() {
+            run.init_from = args.init_from.clone();
         }
         if args.backend.is_some() {
             run.backend = args.backend;
@@ -491,6 +502,15 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         }
         if let Some(path) = &run.small_from {
             t.load_half(Half::Small, &Weights::load(path)?)?;
+        }
+        if let Some(path) = &run.init_from {
+            let fresh = t.init_from(&Weights::load(path)?)?;
+            println!(
+                "started from {} ({} tensor(s) fresh: {})",
+                path.display(),
+                fresh.len(),
+                fresh.join(", ")
+            );
         }
         std::fs::write(&run_path, serde_json::to_string_pretty(&run)?)?;
         t

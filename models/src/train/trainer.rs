@@ -360,6 +360,38 @@ impl Trainer {
         Ok(())
     }
 
+    /// Starts a single model from one trained for another task (separation's
+    /// weights for enhancement, say): the configurations must agree but for the
+    /// number of sources; every tensor whose name and shape match is copied and
+    /// the rest keep their fresh initialisation. Returns the names left fresh.
+    pub fn init_from(&self, pretrained: &Weights) -> Result<Vec<String>> {
+        let (WeightsConfig::Single(mine), WeightsConfig::Single(theirs)) =
+            (&self.config, &pretrained.config)
+        else {
+            return Err(Error::Config(
+                "starting from another task's weights needs a single model on both sides".into(),
+            ));
+        };
+        let mut same = theirs.clone();
+        same.sources = mine.sources;
+        if &same != mine {
+            return Err(Error::Config(format!(
+                "the pre-trained model {} differs from this run's {} in more than its sources",
+                pretrained.config.to_json(),
+                self.config.to_json()
+            )));
+        }
+        let mut fresh = Vec::new();
+        for (name, var) in self.params.vars().iter() {
+            match pretrained.tensors.get(name) {
+                Some(t) if t.dims() == var.dims() => var.set(t)?,
+                _ => fresh.push(name.clone()),
+            }
+        }
+        fresh.sort();
+        Ok(fresh)
+    }
+
     /// The trained output [B, S, M, N] for `mixture` [B, M, N] (the small model's for a joint run).
     pub fn output(&self, mixture: &Tensor, hint_keep: Option<&Tensor>) -> Result<Tensor> {
         Ok(match (&self.model, hint_keep) {

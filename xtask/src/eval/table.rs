@@ -32,6 +32,16 @@ pub struct RowResult {
     pub stoi: Stat,
 }
 
+/// The unprocessed input scored as if it were each talker's estimate: the
+/// baseline of PESQ and STOI (its SI-SDRi is zero by definition).
+#[derive(Debug, Clone, Serialize)]
+pub struct InputResult {
+    /// Wideband PESQ of the mixture against each talker (None when none could be scored).
+    pub pesq: Option<Stat>,
+    /// STOI of the mixture against each talker.
+    pub stoi: Stat,
+}
+
 /// The whole evaluation.
 #[derive(Debug, Clone, Serialize)]
 pub struct Table {
@@ -39,6 +49,8 @@ pub struct Table {
     pub task: String,
     /// Mixtures evaluated.
     pub count: usize,
+    /// The unprocessed input's PESQ and STOI.
+    pub input: InputResult,
     /// One entry per model.
     pub rows: Vec<RowResult>,
 }
@@ -81,6 +93,13 @@ impl Table {
             "Task {}, {} test mixtures, streaming engines (mean ± 95% interval)\n\n| model | params | GMAC/s | SI-SDRi (dB) | PESQ (WB) | STOI |\n| --- | --- | --- | --- | --- | --- |\n",
             self.task, self.count
         );
+        s += &format!(
+            "| input (unprocessed) | | | 0 | {} | {:.3} |\n",
+            self.input
+                .pesq
+                .map_or("n/a".into(), |p| format!("{:.2}", p.mean)),
+            self.input.stoi.mean
+        );
         for r in &self.rows {
             s += &format!(
                 "| {} | {} | {} | {:.2} ± {} | {} | {:.3} |\n",
@@ -122,15 +141,27 @@ impl Table {
         s
     }
 
-    /// The table as one JSON object; `si_sdri` maps each row name to its mean SI-SDRi.
+    /// The table as one JSON object; `si_sdri`, `pesq` and `stoi` map each row
+    /// name to its mean (`pesq` and `stoi` also `input`, the unprocessed mixture).
     pub fn json(&self) -> Value {
         let mut v = serde_json::to_value(self).expect("the table serialises");
-        let means: serde_json::Map<String, Value> = self
-            .rows
-            .iter()
-            .map(|r| (r.name.clone(), json!(r.si_sdri.mean)))
-            .collect();
-        v["si_sdri"] = Value::Object(means);
+        let means = |f: &dyn Fn(&RowResult) -> Option<f64>, input: Option<Option<f64>>| {
+            let mut m: serde_json::Map<String, Value> = self
+                .rows
+                .iter()
+                .map(|r| (r.name.clone(), json!(f(r))))
+                .collect();
+            if let Some(x) = input {
+                m.insert("input".into(), json!(x));
+            }
+            Value::Object(m)
+        };
+        v["si_sdri"] = means(&|r| Some(r.si_sdri.mean), None);
+        v["pesq"] = means(
+            &|r| r.pesq.map(|p| p.mean),
+            Some(self.input.pesq.map(|p| p.mean)),
+        );
+        v["stoi"] = means(&|r| Some(r.stoi.mean), Some(Some(self.input.stoi.mean)));
         v
     }
 }

@@ -264,10 +264,36 @@ fn eval_reports_what_the_engines_produce() {
     }
     assert_eq!(json["count"], 2);
     assert_eq!(json["task"], "ss");
+    // The input baseline is the mixture scored against each talker and ear.
+    let input_stoi: Vec<f64> = cases
+        .iter()
+        .flat_map(|c| {
+            c.sources.iter().flat_map(|s| {
+                s.iter()
+                    .zip(&c.mixture)
+                    .map(|(t, m)| super::super::metrics::stoi_16k(t, m))
+            })
+        })
+        .collect();
+    let want = input_stoi.iter().sum::<f64>() / input_stoi.len() as f64;
+    assert!(
+        (table.input.stoi.mean - want).abs() < 1e-9,
+        "input STOI {}",
+        table.input.stoi.mean
+    );
+    assert_eq!(
+        json["stoi"]["input"].as_f64().unwrap(),
+        table.input.stoi.mean
+    );
+    for row in &table.rows {
+        assert_eq!(json["stoi"][&row.name].as_f64().unwrap(), row.stoi.mean);
+        assert_eq!(json["pesq"][&row.name].as_f64(), row.pesq.map(|p| p.mean));
+    }
 
     let out = dir.join("out");
     write_outputs(&table, &out).unwrap();
     let md = std::fs::read_to_string(out.join("eval.md")).unwrap();
+    assert!(md.contains("| input (unprocessed) |"), "{md}");
     for row in &table.rows {
         assert!(md.contains(&format!("| {} |", row.name)), "{md}");
     }
