@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use kb_e2e::{binaural_sources, process, si_sdr, Run};
 use knowledge_boost::models::Mode;
 
-use crate::eval::resample::resample_oct;
+use crate::eval::{metrics::permutations, resample::resample_oct};
 use crate::process::{read_binaural, write_stereo};
 
 mod spectrogram;
@@ -141,11 +141,7 @@ fn score(est: &[[&[f32]; 2]], sources: &[[Vec<f32>; 2]], mix: &[Vec<f32>; 2]) ->
             })
             .collect()
     };
-    let orders: Vec<Vec<usize>> = match sources.len() {
-        2 => vec![vec![0, 1], vec![1, 0]],
-        n => vec![(0..n).collect()],
-    };
-    orders
+    permutations(sources.len())
         .iter()
         .map(|p| gains(p))
         .max_by(|a, b| a.iter().sum::<f64>().total_cmp(&b.iter().sum::<f64>()))

@@ -3,7 +3,7 @@
 //! CSV, JSON and a plot of SI-SDRi against hint delay.
 
 mod macs;
-mod metrics;
+pub mod metrics;
 pub mod plot;
 pub mod resample;
 mod rows;
@@ -106,7 +106,7 @@ fn load_cases(args: &Args, task: Task, split: Split) -> Result<Vec<Case>, String
             cache.display()
         ));
     }
-    let pools = Pools::load(&index, &[split], &[])
+    let pools = Pools::load(&index, task, &[split], &[])
         .map_err(|e| format!("cannot load the data cache {}: {e}", cache.display()))?;
     let config = SamplerConfig {
         seconds: args.seconds,

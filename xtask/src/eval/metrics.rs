@@ -48,7 +48,7 @@ pub fn stoi_16k(clean: &[f32], estimate: &[f32]) -> f64 {
 }
 
 /// Every ordering of `0..n`.
-fn permutations(n: usize) -> Vec<Vec<usize>> {
+pub fn permutations(n: usize) -> Vec<Vec<usize>> {
     if n == 0 {
         return vec![Vec::new()];
     }
