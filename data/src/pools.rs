@@ -8,6 +8,7 @@ use crate::hrtf::Head;
 use crate::index::Index;
 use crate::pcm::Pcm16;
 use crate::split::Split;
+use crate::Task;
 use crate::{Error, Result};
 
 /// One clip in memory (16 kHz mono).
@@ -35,9 +36,16 @@ pub struct Pools {
 }
 
 impl Pools {
-    /// Loads the clips of `splits` listed in the index at `index_path`, and its
-    /// heads unless `sofa` names SOFA files to use instead (none anywhere: the spherical head).
-    pub fn load(index_path: &Path, splits: &[Split], sofa: &[PathBuf]) -> Result<Pools> {
+    /// Loads what `task`'s mixtures draw from: the speech of `splits` listed
+    /// in the index at `index_path`, their noise for enhancement only (the
+    /// other tasks never draw it), and the index's heads unless `sofa` names
+    /// SOFA files to use instead (none anywhere: the spherical head).
+    pub fn load(
+        index_path: &Path,
+        task: Task,
+        splits: &[Split],
+        sofa: &[PathBuf],
+    ) -> Result<Pools> {
         let index = Index::read(index_path)?;
         let mut speech = Vec::new();
         for e in index.speech.iter().filter(|e| splits.contains(&e.split)) {
@@ -50,7 +58,12 @@ impl Pools {
             });
         }
         let mut noise = Vec::new();
-        for e in index.noise.iter().filter(|e| splits.contains(&e.split)) {
+        let noisy = task == Task::Se;
+        for e in index
+            .noise
+            .iter()
+            .filter(|e| noisy && splits.contains(&e.split))
+        {
             let path = Index::resolve(index_path, &e.clip);
             noise.push(Clip {
                 id: e.clip.clone(),

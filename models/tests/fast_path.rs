@@ -323,7 +323,7 @@ fn a_frozen_large_model_stays_put_on_either_backend() {
     // The frozen model keeps only its last block's activations and has no
     // backward pass, so no block is recomputed.
     assert_eq!(
-        step.bytes().1,
+        step.footprint().recomputed,
         0,
         "a frozen model reports recomputed blocks"
     );
@@ -446,17 +446,79 @@ fn recomputed_blocks_give_exactly_the_kept_gradients() {
     let run = |limit: Option<usize>| {
         let (mut step, _) = fast_step(&trainer, (b, n), 2, limit);
         let out = step.train(&m, &t, (b, None, &[]));
-        (out.loss, step.grads.clone(), step.bytes())
+        (out.loss, step.grads.clone(), step.footprint())
     };
-    let (kept_loss, kept, (kept_bytes, none)) = run(None);
-    let (loss, grads, (bytes, recomputed)) = run(Some(0));
-    println!("kept: {kept_bytes} bytes; recomputing {recomputed} blocks: {bytes} bytes");
-    assert_eq!(none, 0);
+    let (kept_loss, kept, all) = run(None);
+    let (loss, grads, redo) = run(Some(0));
+    println!(
+        "kept: {} bytes; recomputing {} blocks: {} bytes",
+        all.bytes, redo.recomputed, redo.bytes
+    );
+    assert_eq!(all.recomputed, 0);
     // Both nets of the pair have three blocks: two of each are recomputed.
-    assert_eq!(recomputed, 4);
-    assert!(bytes < kept_bytes);
+    assert_eq!(redo.recomputed, 4);
+    assert!(redo.bytes < all.bytes);
     assert_eq!(loss, kept_loss);
     assert_eq!(grads, kept);
+}
+
+/// A memory limit that holds some of a thread's examples but not all makes
+/// it run them in passes (and recompute nothing): fewer bytes, and the loss,
+/// gradients and outputs of one pass over the batch, with hints dropped and
+/// some examples scored in a fixed order.
+#[test]
+fn passes_over_parts_of_a_batch_give_the_gradients_of_one() {
+    let settings = TrainSettings {
+        seed: 9,
+        hint_drop_chunks: 0.3,
+        hint_drop_utterances: 0.3,
+        ..TrainSettings::default()
+    };
+    let trainer = Trainer::new(WeightsConfig::Joint(JointConfig::tiny(2, 1, 2)), settings).unwrap();
+    let (b, frames) = (6, 12);
+    let (mix, tgt) = batch(b, 2, 128 * frames, 17);
+    let n = mix.dims3().unwrap().2;
+    let keep = trainer
+        .hint_keep(b, frames)
+        .unwrap()
+        .expect("dropout is on");
+    let keep = keep.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let fixed = [true, false, false, true, false, true];
+    let m = mix.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let t = tgt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let run = |limit: Option<usize>| {
+        let (mut step, layout) = fast_step(&trainer, (b, n), 2, limit);
+        let mut out = vec![0f32; b * 4 * n];
+        step.forward(&m, b, &mut out);
+        let res = step.train(&m, &t, (b, Some(&keep), &fixed));
+        let grads = layout.unflatten(&step.grads).unwrap();
+        (res.loss, res.swaps, grads, out, step.footprint())
+    };
+    let (loss, swaps, grads, out, all) = run(None);
+    assert_eq!((all.per_pass, all.recomputed), (3, 0));
+    // Each thread holds 3 examples: room for 2.5 of them gives passes of 2
+    // and 1, room for 1.5 passes of 1.
+    for (room, per_pass) in [(2.5, 2), (1.5, 1)] {
+        let limit = (2.0 * room * all.bytes as f64 / b as f64) as usize;
+        let (l, sw, g, o, split) = run(Some(limit));
+        let (worst, name) = worst_relative(&g, &grads);
+        let moved = o
+            .iter()
+            .zip(&out)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        println!(
+            "{per_pass} per pass: {} bytes (all at once {}), loss {l:.9} vs {loss:.9}, \
+             worst gradient {worst:.2e} ({name}), outputs within {moved:.2e}",
+            split.bytes, all.bytes
+        );
+        assert_eq!((split.per_pass, split.recomputed), (per_pass, 0));
+        assert!(split.bytes < all.bytes);
+        assert!((l - loss).abs() < 1e-6 * loss.abs().max(1.0));
+        assert_eq!(sw, swaps);
+        assert!(worst < 1e-5, "passes change {name} by {worst:.2e}");
+        assert!(moved < 1e-5, "passes change the outputs by {moved:.2e}");
+    }
 }
 
 #[test]

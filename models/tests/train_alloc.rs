@@ -37,7 +37,8 @@ fn fast_training_steps_allocate_nothing_after_the_first() {
         (WeightsConfig::Single(attention), TrainSettings::default()),
         (WeightsConfig::Joint(joint), dropout),
     ] {
-        // Keeping every block's activations, and recomputing all but the last (limit 0).
+        // Keeping every block's activations; and at limit 0, one example per
+        // pass (a thread's two in two passes), recomputing all but the last block.
         for limit in [None, Some(0)] {
             steps_allocate_nothing(config.clone(), settings.clone(), limit);
         }

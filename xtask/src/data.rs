@@ -171,7 +171,7 @@ fn run_render(a: &RenderArgs) -> kb_data::Result<()> {
         .index
         .clone()
         .unwrap_or_else(|| a.cache.cache().join(INDEX_FILE));
-    let pools = Arc::new(Pools::load(&index, &[a.split], &a.sofa)?);
+    let pools = Arc::new(Pools::load(&index, a.task, &[a.split], &a.sofa)?);
     let config = SamplerConfig {
         seconds: a.seconds,
         target: a.target,

@@ -140,9 +140,10 @@ pub struct Args {
     /// Threads for candle (set once at start-up; default: all cores); the fast path uses up to 2.
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Fast path: most MiB its buffers take (both threads); over it, the
-    /// backward pass runs blocks forward again instead of keeping their
-    /// activations (the same gradients, more time). Not stored in the run.
+    /// Fast path: most MiB its buffers take (both threads); over it, each
+    /// thread runs its examples in several passes (the same gradients), and
+    /// where one example does not fit, the backward pass runs blocks forward
+    /// again instead of keeping their activations (more time). Not stored in the run.
     #[arg(long, default_value_t = kb_models::train::FAST_MEMORY_MB)]
     fast_memory_mb: usize,
     /// `fast` (fused kernels, the default where supported) or `candle` (autograd, the reference).
@@ -444,7 +445,7 @@ fn prefetch(
     rx
 }
 
-fn load_pools(cache: &Path) -> Result<Arc<Pools>, String> {
+fn load_pools(cache: &Path, task: Task) -> Result<Arc<Pools>, String> {
     let index = cache.join(INDEX_FILE);
     if !index.exists() {
         return Err(format!(
@@ -452,7 +453,7 @@ fn load_pools(cache: &Path) -> Result<Arc<Pools>, String> {
             cache.display()
         ));
     }
-    Pools::load(&index, &[Split::Train, Split::Validation], &[])
+    Pools::load(&index, task, &[Split::Train, Split::Validation], &[])
         .map(Arc::new)
         .map_err(|e| format!("cannot load the data cache {}: {e}", cache.display()))
 }
@@ -477,7 +478,7 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     if run.settings.freeze_large && (run.model != "joint" || run.large_from.is_none()) {
         return Err("--freeze-large on needs --model joint and a trained --large-from".into());
     }
-    let pools = load_pools(&args.cache.clone().unwrap_or_else(default_cache))?;
+    let pools = load_pools(&args.cache.clone().unwrap_or_else(default_cache), task)?;
     let mix_cfg = SamplerConfig {
         seconds: run.seconds,
         target: run.target,
@@ -541,10 +542,12 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         let threads = args.threads.unwrap_or(2).clamp(1, 2);
         let limit = Some(args.fast_memory_mb << 20);
         trainer.use_fast((run.settings.batch, samples), threads, limit)?;
-        if let Some((bytes, recomputed)) = trainer.fast_memory() {
+        if let Some(f) = trainer.fast_memory() {
             println!(
-                "fast path: buffers {} MiB, {recomputed} block(s) recomputed per step",
-                bytes >> 20
+                "fast path: buffers {} MiB, {} example(s) per pass, {} block(s) recomputed per step",
+                f.bytes >> 20,
+                f.per_pass,
+                f.recomputed
             );
         }
     }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     adam::Adam,
-    fast::{FastModel, FastStep, FlatAdam, ParamLayout},
+    fast::{FastModel, FastStep, FlatAdam, Footprint, ParamLayout},
     plateau::Plateau,
     validation::Validation,
 };
@@ -192,9 +192,10 @@ impl Trainer {
 
     /// Moves training onto the fast path for batches of up to `batch`
     /// examples of `samples` samples, on `threads` threads (1 or 2), keeping
-    /// its buffers within about `limit` bytes where running blocks forward
-    /// again in the backward pass makes them fit (the same gradients, more
-    /// time). The current weights and Adam moments carry over.
+    /// its buffers within about `limit` bytes where running a thread's
+    /// examples in several passes, or else running blocks forward again in
+    /// the backward pass, makes them fit (the same gradients). The current
+    /// weights and Adam moments carry over.
     pub fn use_fast(
         &mut self,
         (batch, samples): (usize, usize),
@@ -237,10 +238,10 @@ impl Trainer {
         Ok(())
     }
 
-    /// On the fast path: bytes of its buffers (both threads), and the blocks
-    /// its backward pass recomputes.
-    pub fn fast_memory(&self) -> Option<(usize, usize)> {
-        self.fast.as_ref().map(|f| f.step.bytes())
+    /// On the fast path: the bytes of its buffers (both threads), the blocks
+    /// its backward pass recomputes and the examples a thread runs per pass.
+    pub fn fast_memory(&self) -> Option<Footprint> {
+        self.fast.as_ref().map(|f| f.step.footprint())
     }
 
     /// Which backend the next step runs on.

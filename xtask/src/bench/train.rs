@@ -54,7 +54,7 @@ pub fn run(
         )
         .into());
     }
-    let pools = std::sync::Arc::new(Pools::load(&index, &[Split::Train], &[])?);
+    let pools = std::sync::Arc::new(Pools::load(&index, Task::Ss, &[Split::Train], &[])?);
     let cfg = SamplerConfig {
         seconds,
         ..SamplerConfig::default()
@@ -113,10 +113,12 @@ pub fn run(
         let mut fast = Trainer::new(config.clone(), settings)?;
         let fast_aps = match fast.use_fast((batch, n), 2, Some(limit)) {
             Ok(()) => Some({
-                if let Some((bytes, recomputed)) = fast.fast_memory() {
+                if let Some(f) = fast.fast_memory() {
                     println!(
-                        "{key}: buffers {} MiB, {recomputed} block(s) recomputed per step",
-                        bytes >> 20
+                        "{key}: buffers {} MiB, {} example(s) per pass, {} block(s) recomputed per step",
+                        f.bytes >> 20,
+                        f.per_pass,
+                        f.recomputed
                     );
                 }
                 audio

@@ -123,15 +123,11 @@ impl FastModel {
         params: usize,
         limit: Option<usize>,
     ) -> ModelWorkspace {
-        let mut nets = vec![NetPlan::probe(&self.small, samples, params, capacity)];
-        if let Some(l) = &self.large {
-            let mut plan = NetPlan::probe(&l.net, samples, params, capacity);
-            if self.freeze_large {
-                plan.recompute = l.net.blocks().saturating_sub(1);
-                plan.fixed = true;
-            }
-            nets.push(plan);
-        }
+        let mut nets: Vec<NetPlan> = self
+            .plans(samples, params)
+            .iter()
+            .map(|p| p.times(capacity))
+            .collect();
         if let Some(limit) = limit {
             plan_recompute(&mut nets, limit);
         }
@@ -149,6 +145,42 @@ impl FastModel {
             small,
             large,
         }
+    }
+
+    /// The most examples one pass may hold (at most `capacity`, 1 when even
+    /// one example needs recomputed blocks) for every trained net to keep all
+    /// its blocks' activations within `limit` bytes; a batch of `capacity`
+    /// runs in as few passes as that allows, their sizes as even as they go.
+    pub fn examples_per_pass(
+        &self,
+        (capacity, samples): (usize, usize),
+        params: usize,
+        limit: Option<usize>,
+    ) -> usize {
+        let Some(limit) = limit else {
+            return capacity;
+        };
+        let nets = self.plans(samples, params);
+        let fits = |s: usize| nets.iter().map(|n| n.times(s).bytes()).sum::<usize>() <= limit;
+        match (1..=capacity).rev().find(|&s| fits(s)) {
+            Some(s) => capacity.div_ceil(capacity.div_ceil(s)),
+            None => capacity.min(1),
+        }
+    }
+
+    /// Each net's memory for one example, keeping every block a backward
+    /// pass needs (a frozen large model keeps only its last).
+    fn plans(&self, samples: usize, params: usize) -> Vec<NetPlan> {
+        let mut nets = vec![NetPlan::probe(&self.small, samples, params)];
+        if let Some(l) = &self.large {
+            let mut plan = NetPlan::probe(&l.net, samples, params);
+            if self.freeze_large {
+                plan.recompute = l.net.blocks().saturating_sub(1);
+                plan.fixed = true;
+            }
+            nets.push(plan);
+        }
+        nets
     }
 
     /// Runs `examples` mixtures forward (the input already in `ws`): the large
@@ -175,7 +207,9 @@ impl FastModel {
     }
 
     /// The loss of the forward pass and the backward pass of every part;
-    /// the gradients of all parameters land in `ws.small.grads`.
+    /// the gradients of all parameters are added to `ws.small.grads` (the
+    /// large model's move there, leaving its own buffer zero), so passes
+    /// over parts of a batch accumulate its gradient.
     pub fn backward(
         &self,
         k: &Kernels,
@@ -215,8 +249,9 @@ impl FastModel {
             if !self.freeze_large {
                 l.net.backward_spectrum(k, pd, &mut lb.ws, examples);
             }
-            for (a, b) in ws.small.grads.iter_mut().zip(&lb.ws.grads) {
-                *a += b;
+            for (a, b) in ws.small.grads.iter_mut().zip(&mut lb.ws.grads) {
+                *a += *b;
+                *b = 0.0;
             }
         }
         out
@@ -256,6 +291,7 @@ impl ModelWorkspace {
 /// The memory of one net's workspace as a function of its recomputed blocks,
 /// scaled from a one-example probe (a slight overestimate: the parameter
 /// gradients do not grow with the batch).
+#[derive(Debug, Clone, Copy)]
 struct NetPlan {
     bytes: usize,
     block: usize,
@@ -267,15 +303,26 @@ struct NetPlan {
 }
 
 impl NetPlan {
-    fn probe(net: &FastGridNet, samples: usize, params: usize, capacity: usize) -> Self {
+    /// One example's plan, keeping every block.
+    fn probe(net: &FastGridNet, samples: usize, params: usize) -> Self {
         let one = Workspace::new(net, (1, samples), params, 0);
         Self {
-            bytes: capacity * one.bytes(),
-            block: capacity * one.block_bytes(),
-            redo: capacity * one.row_bytes(),
+            bytes: one.bytes(),
+            block: one.block_bytes(),
+            redo: one.row_bytes(),
             blocks: net.blocks(),
             recompute: 0,
             fixed: false,
+        }
+    }
+
+    /// The plan for `capacity` examples.
+    fn times(&self, capacity: usize) -> Self {
+        Self {
+            bytes: capacity * self.bytes,
+            block: capacity * self.block,
+            redo: capacity * self.redo,
+            ..*self
         }
     }
 

@@ -29,4 +29,4 @@ pub(crate) fn floats(buffers: &[&Vec<f32>]) -> usize {
 pub use gridnet::{FastGridNet, Workspace};
 pub use joint::{FastModel, ModelWorkspace};
 pub use layout::ParamLayout;
-pub use pair::FastStep;
+pub use pair::{FastStep, Footprint};

@@ -1,6 +1,9 @@
 //! A training step over two threads: each takes half the batch with its own
 //! workspace; one barrier starts the halves, one ends them, and the main
-//! thread sums the gradients. Nothing is allocated after construction.
+//! thread sums the gradients. A half whose examples would not all fit in
+//! its share of the memory limit runs them in several passes, accumulating
+//! the gradient, rather than recompute blocks. Nothing is allocated after
+//! construction.
 
 use std::{
     sync::{Arc, Barrier, Mutex, MutexGuard, RwLock},
@@ -13,12 +16,8 @@ use crate::{kernels::Kernels, metrics::Objective};
 /// What the halves run.
 #[derive(Debug, Clone, Copy)]
 enum Job {
-    /// Forward, loss and backward of `samples`-sample examples, losses scaled by `scale`.
-    Train {
-        samples: usize,
-        scale: f64,
-        objective: Objective,
-    },
+    /// Forward, loss and backward, losses scaled by `scale`.
+    Train { scale: f64, objective: Objective },
     /// Forward only.
     Forward,
     /// The helper thread ends.
@@ -32,17 +31,40 @@ struct Weights {
     derived: Vec<f32>,
 }
 
-/// One half of a batch: its workspace, example count and results.
+/// One half of a batch: its workspace, its examples and results.
 #[derive(Debug)]
 struct Half {
     ws: ModelWorkspace,
+    /// Examples the half may take.
+    capacity: usize,
+    /// Examples one pass holds (the workspace's capacity).
+    per_pass: usize,
     examples: usize,
+    /// The half's mixtures [capacity, M, samples].
+    mixture: Vec<f32>,
+    /// Their targets [capacity, S, M, samples].
+    targets: Vec<f32>,
+    /// Which hints arrive [capacity, frames].
+    keep: Vec<f32>,
+    /// The examples scored in the targets' order.
+    fixed: Vec<bool>,
+    /// Outputs of a forward job [capacity, S, M, samples].
+    out: Vec<f32>,
     loss: f64,
     swaps: usize,
 }
 
+/// What every example holds: ears, output channels (sources times ears) and samples.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    ears: usize,
+    outputs: usize,
+    samples: usize,
+}
+
 struct Shared {
     model: FastModel,
+    shape: Shape,
     kernels: Kernels,
     weights: RwLock<Weights>,
     halves: [Mutex<Half>; 2],
@@ -56,6 +78,7 @@ impl Shared {
         self.halves[i].lock().expect("a training thread panicked")
     }
 
+    /// Runs `job` on half `i`'s examples, in passes of at most `per_pass`.
     fn run(&self, i: usize, job: Job) {
         let w = self.weights.read().expect("a training thread panicked");
         let mut half = self.half(i);
@@ -64,22 +87,47 @@ impl Shared {
             return;
         }
         let pd = (w.params.as_slice(), w.derived.as_slice());
-        self.model
-            .forward(&self.kernels, pd, &mut half.ws, half.examples);
-        if let Job::Train {
-            samples,
-            scale,
-            objective,
-        } = job
-        {
-            let (loss, swaps) = self.model.backward(
-                &self.kernels,
-                pd,
-                &mut half.ws,
-                (half.examples, samples),
-                (objective, scale),
-            );
-            (half.loss, half.swaps) = (loss, swaps);
+        let Shape {
+            ears: m,
+            outputs: kk,
+            samples: n,
+        } = self.shape;
+        let t = half.ws.small.frames();
+        let train = match job {
+            Job::Train { scale, objective } => Some((objective, scale)),
+            _ => None,
+        };
+        if train.is_some() {
+            half.ws.clear_grads();
+        }
+        (half.loss, half.swaps) = (0.0, 0);
+        let mut first = 0;
+        while first < half.examples {
+            let count = half.per_pass.min(half.examples - first);
+            let (ws, span) = (&mut half.ws, first..first + count);
+            ws.set_input(&half.mixture[first * m * n..], count, n);
+            ws.keep[..count * t].copy_from_slice(&half.keep[first * t..span.end * t]);
+            if train.is_some() {
+                ws.small.targets[..count * kk * n]
+                    .copy_from_slice(&half.targets[first * kk * n..span.end * kk * n]);
+                ws.small.fixed_order[..count].copy_from_slice(&half.fixed[span]);
+            }
+            self.model.forward(&self.kernels, pd, ws, count);
+            match train {
+                Some(loss) => {
+                    let (l, swaps) = self.model.backward(&self.kernels, pd, ws, (count, n), loss);
+                    half.loss += l;
+                    half.swaps += swaps;
+                }
+                None => {
+                    let per = t * self.model.config().chunk;
+                    for (b, ch) in (0..count).flat_map(|b| (0..kk).map(move |ch| (b, ch))) {
+                        let src = &ws.small.audio[(b * kk + ch) * per..][..n];
+                        half.out[((first + b) * kk + ch) * n..][..n].copy_from_slice(src);
+                    }
+                }
+            }
+            first += count;
         }
     }
 }
@@ -93,15 +141,24 @@ pub struct StepOutcome {
     pub swaps: usize,
 }
 
+/// The memory a [`FastStep`] holds and how it meets its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Footprint {
+    /// Bytes of both halves' buffers.
+    pub bytes: usize,
+    /// Blocks whose activations a backward pass recomputes.
+    pub recomputed: usize,
+    /// Examples a half runs in one pass (a half's share of a full batch
+    /// when it fits at once).
+    pub per_pass: usize,
+}
+
 /// Forward and backward passes of a [`FastModel`] over batches of up to
 /// `capacity` examples of `samples` samples, on one or two threads.
 pub struct FastStep {
     shared: Arc<Shared>,
     helper: Option<JoinHandle<()>>,
     capacity: usize,
-    samples: usize,
-    ears: usize,
-    outputs: usize,
     objective: Objective,
     /// Summed gradients of the last step.
     pub grads: Vec<f32>,
@@ -110,7 +167,8 @@ pub struct FastStep {
 impl FastStep {
     /// Workspaces for batches of `capacity` examples of `samples` samples;
     /// `threads` 1 or 2; both halves' buffers together take at most about
-    /// `limit` bytes where recomputing blocks in the backward pass makes them fit.
+    /// `limit` bytes where running a half's examples in several passes, or
+    /// else recomputing blocks in the backward pass, makes them fit.
     pub fn new(
         model: FastModel,
         params: Vec<f32>,
@@ -120,13 +178,30 @@ impl FastStep {
     ) -> Self {
         let halves = [capacity.div_ceil(2), capacity / 2];
         let n = params.len();
-        let make = |c: usize| Half {
-            ws: model.workspace((c, samples), n, limit.map(|l| l * c / capacity.max(1))),
-            examples: 0,
-            loss: 0.0,
-            swaps: 0,
-        };
         let cfg = model.config().clone();
+        let shape = Shape {
+            ears: cfg.ears,
+            outputs: cfg.sources * cfg.ears,
+            samples,
+        };
+        let frames = samples.div_ceil(cfg.chunk);
+        let make = |c: usize| {
+            let share = limit.map(|l| l * c / capacity.max(1));
+            let per_pass = model.examples_per_pass((c, samples), n, share);
+            Half {
+                ws: model.workspace((per_pass, samples), n, share),
+                capacity: c,
+                per_pass,
+                examples: 0,
+                mixture: vec![0.0; c * shape.ears * samples],
+                targets: vec![0.0; c * shape.outputs * samples],
+                keep: vec![1.0; c * frames],
+                fixed: vec![false; c],
+                out: vec![0.0; c * shape.outputs * samples],
+                loss: 0.0,
+                swaps: 0,
+            }
+        };
         let derived = vec![0f32; model.derived_len()];
         let mut weights = Weights { params, derived };
         model.prepare(&weights.params, &mut weights.derived);
@@ -138,6 +213,7 @@ impl FastStep {
             go: Barrier::new(2),
             done: Barrier::new(2),
             model,
+            shape,
         });
         let helper = (threads >= 2 && halves[1] > 0).then(|| {
             let s = shared.clone();
@@ -158,9 +234,6 @@ impl FastStep {
             shared,
             helper,
             capacity,
-            samples,
-            ears: cfg.ears,
-            outputs: cfg.sources * cfg.ears,
             objective: Objective::SiSdr,
             grads: vec![0.0; n],
         }
@@ -178,19 +251,24 @@ impl FastStep {
 
     /// Samples per example.
     pub fn samples(&self) -> usize {
-        self.samples
+        self.shared.shape.samples
     }
 
     /// Output channels per example (sources times ears).
     pub fn outputs(&self) -> usize {
-        self.outputs
+        self.shared.shape.outputs
     }
 
-    /// Bytes of both halves' buffers, and the blocks each recomputes.
-    pub fn bytes(&self) -> (usize, usize) {
-        let (b0, r) = self.shared.half(0).ws.bytes();
-        let (b1, _) = self.shared.half(1).ws.bytes();
-        (b0 + b1, r)
+    /// The buffers' bytes, the blocks recomputed and the examples per pass.
+    pub fn footprint(&self) -> Footprint {
+        let (h0, h1) = (self.shared.half(0), self.shared.half(1));
+        let (b0, recomputed) = h0.ws.bytes();
+        let (b1, _) = h1.ws.bytes();
+        Footprint {
+            bytes: b0 + b1,
+            recomputed,
+            per_pass: h0.per_pass,
+        }
     }
 
     /// Whether a second thread takes half of every batch.
@@ -199,29 +277,28 @@ impl FastStep {
     }
 
     fn split(&self, examples: usize) -> [usize; 2] {
-        let first = examples
-            .div_ceil(2)
-            .min(self.shared.half(0).ws.small.capacity);
+        let first = examples.div_ceil(2).min(self.shared.half(0).capacity);
         [first, examples - first]
     }
 
-    /// Splits `examples` mixtures over the two halves and loads each half's
-    /// inputs; `more(first, count, workspace)` loads anything else a half needs.
+    /// Splits `examples` mixtures over the two halves and copies each half's
+    /// inputs; `more(first, count, half)` copies anything else a half needs.
     fn load_halves(
         &self,
         mixture: &[f32],
         examples: usize,
-        mut more: impl FnMut(usize, usize, &mut ModelWorkspace),
+        mut more: impl FnMut(usize, usize, &mut Half),
     ) -> [usize; 2] {
-        let (m, n) = (self.ears, self.samples);
+        let (m, n) = (self.shared.shape.ears, self.shared.shape.samples);
         let split = self.split(examples);
         let mut first = 0;
         for (i, &count) in split.iter().enumerate() {
             let mut h = self.shared.half(i);
             h.examples = count;
-            h.ws.set_input(&mixture[first * m * n..], count, n);
-            h.ws.keep.fill(1.0);
-            more(first, count, &mut h.ws);
+            h.mixture[..count * m * n]
+                .copy_from_slice(&mixture[first * m * n..(first + count) * m * n]);
+            h.keep.fill(1.0);
+            more(first, count, &mut h);
             first += count;
         }
         split
@@ -254,21 +331,19 @@ impl FastStep {
             "batch of {examples} in a step sized for {}",
             self.capacity
         );
-        let (kk, n) = (self.outputs, self.samples);
-        self.load_halves(mixture, examples, |first, count, ws| {
-            ws.small.targets[..count * kk * n]
+        let (kk, n) = (self.outputs(), self.samples());
+        self.load_halves(mixture, examples, |first, count, h| {
+            h.targets[..count * kk * n]
                 .copy_from_slice(&targets[first * kk * n..(first + count) * kk * n]);
-            ws.clear_grads();
-            for (i, f) in ws.small.fixed_order[..count].iter_mut().enumerate() {
+            for (i, f) in h.fixed[..count].iter_mut().enumerate() {
                 *f = fixed.get(first + i).copied().unwrap_or(false);
             }
             if let Some(keep) = keep {
-                let t = ws.small.frames();
-                ws.keep[..count * t].copy_from_slice(&keep[first * t..(first + count) * t]);
+                let t = h.ws.small.frames();
+                h.keep[..count * t].copy_from_slice(&keep[first * t..(first + count) * t]);
             }
         });
         self.dispatch(Job::Train {
-            samples: n,
             scale: 1.0 / examples as f64,
             objective: self.objective,
         });
@@ -294,20 +369,13 @@ impl FastStep {
     /// Output waveforms [b, S, M, samples] of `mixture` [b, M, samples] into `out`.
     pub fn forward(&self, mixture: &[f32], examples: usize, out: &mut [f32]) {
         assert!(examples > 0 && examples <= self.capacity);
-        let (kk, n) = (self.outputs, self.samples);
+        let per = self.outputs() * self.samples();
         let split = self.load_halves(mixture, examples, |_, _, _| {});
         self.dispatch(Job::Forward);
         let mut first = 0;
         for (i, &count) in split.iter().enumerate() {
             let h = self.shared.half(i);
-            let per = h.ws.small.frames() * self.shared.model.config().chunk;
-            for b in 0..count {
-                for ch in 0..kk {
-                    let src = &h.ws.small.audio[(b * kk + ch) * per..(b * kk + ch) * per + n];
-                    let o = ((first + b) * kk + ch) * n;
-                    out[o..o + n].copy_from_slice(src);
-                }
-            }
+            out[first * per..(first + count) * per].copy_from_slice(&h.out[..count * per]);
             first += count;
         }
     }
