@@ -8,6 +8,7 @@ pub mod validation;
 
 pub use trainer::{Backend, Half, StepReport, TrainSettings, Trainer};
 
-/// Default limit of the fast path's buffers (both threads), in MiB.
-pub const FAST_MEMORY_MB: usize = 3000;
+/// Default limit of the fast path's buffers (both threads), in MiB: every
+/// preset trains without recomputing blocks (in passes where needed).
+pub const FAST_MEMORY_MB: usize = 1500;
 pub use validation::Validation;
