@@ -34,6 +34,27 @@ fn batch(b: usize, s: usize, n: usize, seed: u64) -> (Tensor, Tensor) {
     (targets.sum(1).unwrap(), targets)
 }
 
+/// A tiny joint pair (C = 1, two sources) that drops hints by chunk and by utterance.
+fn dropout_pair(seed: u64) -> Trainer {
+    let settings = TrainSettings {
+        seed,
+        hint_drop_chunks: 0.3,
+        hint_drop_utterances: 0.3,
+        ..TrainSettings::default()
+    };
+    Trainer::new(WeightsConfig::Joint(JointConfig::tiny(2, 1, 2)), settings).unwrap()
+}
+
+/// The pair's hint keep mask for `b` examples of `frames` frames, as a tensor and flat.
+fn hint_keep(trainer: &Trainer, b: usize, frames: usize) -> (Tensor, Vec<f32>) {
+    let keep = trainer
+        .hint_keep(b, frames)
+        .unwrap()
+        .expect("dropout is on");
+    let flat = keep.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    (keep, flat)
+}
+
 /// (loss, gradient by name) from candle autograd.
 fn candle_gradients(
     trainer: &Trainer,
@@ -260,17 +281,10 @@ fn joint_gradients_match_candle() {
 
 #[test]
 fn joint_gradients_with_hint_dropout_match_candle() {
-    let settings = TrainSettings {
-        seed: 4,
-        hint_drop_chunks: 0.3,
-        hint_drop_utterances: 0.3,
-        ..TrainSettings::default()
-    };
-    let trainer = Trainer::new(WeightsConfig::Joint(JointConfig::tiny(2, 1, 2)), settings).unwrap();
+    let trainer = dropout_pair(4);
     let (b, n) = (3, 128 * 20);
     let (mix, tgt) = batch(b, 2, n, 13);
-    let keep = trainer.hint_keep(b, 20).unwrap().expect("dropout is on");
-    let kept = keep.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let (keep, kept) = hint_keep(&trainer, b, 20);
     assert!(kept.contains(&0.0) && kept.contains(&1.0), "{kept:?}");
     let loss = trainer
         .loss(&trainer.output(&mix, Some(&keep)).unwrap(), &tgt)
@@ -468,21 +482,11 @@ fn recomputed_blocks_give_exactly_the_kept_gradients() {
 /// some examples scored in a fixed order.
 #[test]
 fn passes_over_parts_of_a_batch_give_the_gradients_of_one() {
-    let settings = TrainSettings {
-        seed: 9,
-        hint_drop_chunks: 0.3,
-        hint_drop_utterances: 0.3,
-        ..TrainSettings::default()
-    };
-    let trainer = Trainer::new(WeightsConfig::Joint(JointConfig::tiny(2, 1, 2)), settings).unwrap();
+    let trainer = dropout_pair(9);
     let (b, frames) = (6, 12);
     let (mix, tgt) = batch(b, 2, 128 * frames, 17);
     let n = mix.dims3().unwrap().2;
-    let keep = trainer
-        .hint_keep(b, frames)
-        .unwrap()
-        .expect("dropout is on");
-    let keep = keep.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let (_, keep) = hint_keep(&trainer, b, frames);
     let fixed = [true, false, false, true, false, true];
     let m = mix.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let t = tgt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
@@ -502,11 +506,7 @@ fn passes_over_parts_of_a_batch_give_the_gradients_of_one() {
         let limit = (2.0 * room * all.bytes as f64 / b as f64) as usize;
         let (l, sw, g, o, split) = run(Some(limit));
         let (worst, name) = worst_relative(&g, &grads);
-        let moved = o
-            .iter()
-            .zip(&out)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0f32, f32::max);
+        let moved = common::max_abs_diff(&o, &out);
         println!(
             "{per_pass} per pass: {} bytes (all at once {}), loss {l:.9} vs {loss:.9}, \
              worst gradient {worst:.2e} ({name}), outputs within {moved:.2e}",

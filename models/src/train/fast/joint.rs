@@ -113,21 +113,18 @@ impl FastModel {
         }
     }
 
-    /// Buffers for `capacity` examples of `samples` samples, `params`
-    /// parameters, in at most about `limit` bytes where recomputing blocks
+    /// Buffers for `capacity` examples of `samples` samples (as probed in
+    /// `plan`), `params` parameters, in at most about `limit` bytes where recomputing blocks
     /// in the backward pass can make them fit (a frozen large model keeps no
     /// activations: it has no backward pass).
     pub fn workspace(
         &self,
+        plan: &MemoryPlan,
         (capacity, samples): (usize, usize),
         params: usize,
         limit: Option<usize>,
     ) -> ModelWorkspace {
-        let mut nets: Vec<NetPlan> = self
-            .plans(samples, params)
-            .iter()
-            .map(|p| p.times(capacity))
-            .collect();
+        let mut nets: Vec<NetPlan> = plan.nets.iter().map(|p| p.times(capacity)).collect();
         if let Some(limit) = limit {
             plan_recompute(&mut nets, limit);
         }
@@ -148,29 +145,29 @@ impl FastModel {
     }
 
     /// The most examples one pass may hold (at most `capacity`, 1 when even
-    /// one example needs recomputed blocks) for every trained net to keep all
-    /// its blocks' activations within `limit` bytes; a batch of `capacity`
+    /// one example needs recomputed blocks) for every trained net of `plan`
+    /// to keep all its blocks' activations within `limit` bytes; a batch of `capacity`
     /// runs in as few passes as that allows, their sizes as even as they go.
     pub fn examples_per_pass(
         &self,
-        (capacity, samples): (usize, usize),
-        params: usize,
+        plan: &MemoryPlan,
+        capacity: usize,
         limit: Option<usize>,
     ) -> usize {
         let Some(limit) = limit else {
             return capacity;
         };
-        let nets = self.plans(samples, params);
-        let fits = |s: usize| nets.iter().map(|n| n.times(s).bytes()).sum::<usize>() <= limit;
+        let fits = |s: usize| plan.nets.iter().map(|n| n.times(s).bytes()).sum::<usize>() <= limit;
         match (1..=capacity).rev().find(|&s| fits(s)) {
             Some(s) => capacity.div_ceil(capacity.div_ceil(s)),
             None => capacity.min(1),
         }
     }
 
-    /// Each net's memory for one example, keeping every block a backward
-    /// pass needs (a frozen large model keeps only its last).
-    fn plans(&self, samples: usize, params: usize) -> Vec<NetPlan> {
+    /// Each net's memory for one example of `samples` samples and `params`
+    /// parameters, keeping every block a backward pass needs (a frozen large
+    /// model keeps only its last), probed once for every workspace to come.
+    pub fn memory_plan(&self, samples: usize, params: usize) -> MemoryPlan {
         let mut nets = vec![NetPlan::probe(&self.small, samples, params)];
         if let Some(l) = &self.large {
             let mut plan = NetPlan::probe(&l.net, samples, params);
@@ -180,7 +177,7 @@ impl FastModel {
             }
             nets.push(plan);
         }
-        nets
+        MemoryPlan { nets }
     }
 
     /// Runs `examples` mixtures forward (the input already in `ws`): the large
@@ -286,6 +283,12 @@ impl ModelWorkspace {
             lb.ws.grads.fill(0.0);
         }
     }
+}
+
+/// One example's memory in each net of a model, the small net first.
+#[derive(Debug, Clone)]
+pub struct MemoryPlan {
+    nets: Vec<NetPlan>,
 }
 
 /// The memory of one net's workspace as a function of its recomputed blocks,

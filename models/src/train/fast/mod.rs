@@ -27,6 +27,6 @@ pub(crate) fn floats(buffers: &[&Vec<f32>]) -> usize {
     buffers.iter().map(|v| v.len()).sum()
 }
 pub use gridnet::{FastGridNet, Workspace};
-pub use joint::{FastModel, ModelWorkspace};
+pub use joint::{FastModel, MemoryPlan, ModelWorkspace};
 pub use layout::ParamLayout;
 pub use pair::{FastStep, Footprint};

@@ -185,11 +185,12 @@ impl FastStep {
             samples,
         };
         let frames = samples.div_ceil(cfg.chunk);
+        let plan = model.memory_plan(samples, n);
         let make = |c: usize| {
             let share = limit.map(|l| l * c / capacity.max(1));
-            let per_pass = model.examples_per_pass((c, samples), n, share);
+            let per_pass = model.examples_per_pass(&plan, c, share);
             Half {
-                ws: model.workspace((per_pass, samples), n, share),
+                ws: model.workspace(&plan, (per_pass, samples), n, share),
                 capacity: c,
                 per_pass,
                 examples: 0,
