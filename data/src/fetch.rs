@@ -18,6 +18,7 @@ use crate::corpus::{DebianCorpus, Kind, UserFolder, DEBIAN, MIN_DEBIAN_RATE};
 use crate::decode::{is_audio_file, read_audio, to_mono_16k};
 use crate::hrtf::Head;
 use crate::index::{HeadEntry, Index, NoiseEntry, SpeechEntry, INDEX_FILE};
+use crate::measured_heads::{unpack_measured_heads, HeadRole, MEASURED_HEADS};
 use crate::split::{split_noise_files, stable_hash, NoiseSplit};
 use crate::trim::{trim, TrimConfig};
 use crate::wav::{self, Encoding};
@@ -126,11 +127,30 @@ pub struct Manifest {
     pub skipped: Vec<Skipped>,
 }
 
-/// The default cache folder: `$KB_DATA_CACHE`, else `/work/cache`.
+/// The default cache folder: `$KB_DATA_CACHE`, else the platform's per-user
+/// cache folder (`$XDG_CACHE_HOME` or `~/.cache` on Linux, `~/Library/Caches`
+/// on macOS, `%LOCALAPPDATA%` on Windows) with `knowledge-boost` under it,
+/// else `knowledge-boost-cache` in the current folder.
 pub fn default_cache() -> PathBuf {
-    std::env::var_os("KB_DATA_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/cache"))
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(dir) = var("KB_DATA_CACHE") {
+        return dir;
+    }
+    let base = if cfg!(target_os = "windows") {
+        var("LOCALAPPDATA")
+    } else if cfg!(target_os = "macos") {
+        var("HOME").map(|h| h.join("Library").join("Caches"))
+    } else {
+        var("XDG_CACHE_HOME").or_else(|| var("HOME").map(|h| h.join(".cache")))
+    };
+    base.map_or_else(
+        || PathBuf::from("knowledge-boost-cache"),
+        |b| b.join("knowledge-boost"),
+    )
 }
 
 fn bar(progress: bool, len: u64, message: String) -> ProgressBar {
@@ -151,7 +171,8 @@ fn warn(bar: &ProgressBar, file: &str, reason: &str) {
     bar.suspend(|| eprintln!("warning: skipping {file}: {reason}"));
 }
 
-fn run_command(cmd: &mut Command) -> Result<()> {
+/// Runs a command; a failure is an error with its last lines of standard error.
+pub(crate) fn run_command(cmd: &mut Command) -> Result<()> {
     let line = format!("{cmd:?}");
     let out = cmd.output().map_err(|e| Error::Command {
         command: line.clone(),
@@ -578,6 +599,7 @@ fn debian_corpus(
             file: rel.to_string_lossy().into_owned(),
             corpus: corpus.corpus().into(),
             licence: corpus.licence.into(),
+            role: HeadRole::Narrow,
         });
     } else {
         let manifest_path = cache
@@ -763,6 +785,17 @@ pub fn fetch(opts: &FetchOptions) -> Result<(Index, FetchReport)> {
             debian_corpus(opts, corpus, &mut index, &mut report)?;
         }
     }
+    if opts.debian && !opts.skip_packages.iter().any(|s| s == "libmysofa-source") {
+        let dir = unpack_measured_heads(&cache.join("pkg").join("libmysofa-source"))?;
+        for head in MEASURED_HEADS {
+            index.heads.push(HeadEntry {
+                file: install_head(cache, &dir.join(head.file))?,
+                corpus: format!("libmysofa-source: {}", head.what),
+                licence: head.licence.into(),
+                role: head.role,
+            });
+        }
+    }
     if opts.debian && opts.mbrola && !opts.skip_packages.iter().any(|s| s == "mbrola") {
         if let Some(m) = mbrola_corpus(opts, &mut report)? {
             index.speech.extend(speech_entries(
@@ -796,6 +829,7 @@ pub fn fetch(opts: &FetchOptions) -> Result<(Index, FetchReport)> {
             file: rel,
             corpus: "user".into(),
             licence: "user-supplied".into(),
+            role: HeadRole::Narrow,
         });
     }
     if index.speech.is_empty() {

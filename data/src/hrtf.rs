@@ -5,7 +5,7 @@ use std::path::Path;
 
 use sofar::reader::{Filter, OpenOptions, Sofar};
 
-use crate::conv::{fractional_tap, spectrum};
+use crate::conv::{fractional_tap, spectrum, SINC_HALF_WIDTH};
 use crate::{Error, Result, SAMPLE_RATE, SPEED_OF_SOUND};
 
 /// Index of the head-centre arrival in every HRIR a source returns: the
@@ -134,43 +134,60 @@ impl HrirSource for SphericalHead {
             .sum::<f64>()
             .sqrt()
             .max(1e-12);
-        let fs = SAMPLE_RATE as f64;
-        let w0 = SPEED_OF_SOUND / self.radius;
-        let k = 2.0 * fs;
         [1.0, -1.0].map(|side: f64| {
             // Angle between the source and this ear's axis.
             let theta = (side * direction[1] / norm).clamp(-1.0, 1.0).acos();
-            let delay = if theta < std::f64::consts::FRAC_PI_2 {
-                -self.radius / SPEED_OF_SOUND * theta.cos()
-            } else {
-                self.radius / SPEED_OF_SOUND * (theta - std::f64::consts::FRAC_PI_2)
-            };
-            let alpha = 1.05 + 0.95 * (theta / (150f64.to_radians()) * std::f64::consts::PI).cos();
-            // Bilinear transform of (2 w0 + alpha s) / (2 w0 + s).
-            let b0 = (2.0 * w0 + alpha * k) / (2.0 * w0 + k);
-            let b1 = (2.0 * w0 - alpha * k) / (2.0 * w0 + k);
-            let a1 = (2.0 * w0 - k) / (2.0 * w0 + k);
-            let mut shadow = vec![0.0f64; self.taps];
-            let (mut x1, mut y1) = (0.0, 0.0);
-            for (n, s) in shadow.iter_mut().enumerate() {
-                let x = if n == 0 { 1.0 } else { 0.0 };
-                let y = b0 * x + b1 * x1 - a1 * y1;
-                *s = y;
-                x1 = x;
-                y1 = y;
-            }
-            let onset = LEAD as f64 + delay * fs;
-            (0..self.taps)
-                .map(|i| {
-                    shadow
-                        .iter()
-                        .enumerate()
-                        .map(|(j, s)| s * fractional_tap(i as f64 - j as f64 - onset))
-                        .sum::<f64>() as f32
-                })
-                .collect()
+            let (shadow, delay) = sphere_ear(self.radius, theta, self.taps);
+            place_at(&shadow, LEAD as f64 + delay * SAMPLE_RATE as f64, self.taps)
         })
     }
+}
+
+/// One ear of a rigid sphere of `radius` metres for a source `theta` radians
+/// off the ear's axis: Brown & Duda's head-shadow filter as a `taps`-sample
+/// impulse response, and Woodworth's arrival time relative to the head
+/// centre in seconds (negative on the near side).
+pub fn sphere_ear(radius: f64, theta: f64, taps: usize) -> (Vec<f64>, f64) {
+    let fs = SAMPLE_RATE as f64;
+    let w0 = SPEED_OF_SOUND / radius;
+    let k = 2.0 * fs;
+    let delay = if theta < std::f64::consts::FRAC_PI_2 {
+        -radius / SPEED_OF_SOUND * theta.cos()
+    } else {
+        radius / SPEED_OF_SOUND * (theta - std::f64::consts::FRAC_PI_2)
+    };
+    let alpha = 1.05 + 0.95 * (theta / (150f64.to_radians()) * std::f64::consts::PI).cos();
+    // Bilinear transform of (2 w0 + alpha s) / (2 w0 + s).
+    let b0 = (2.0 * w0 + alpha * k) / (2.0 * w0 + k);
+    let b1 = (2.0 * w0 - alpha * k) / (2.0 * w0 + k);
+    let a1 = (2.0 * w0 - k) / (2.0 * w0 + k);
+    let mut shadow = vec![0.0f64; taps];
+    let (mut x1, mut y1) = (0.0, 0.0);
+    for (n, s) in shadow.iter_mut().enumerate() {
+        let x = if n == 0 { 1.0 } else { 0.0 };
+        let y = b0 * x + b1 * x1 - a1 * y1;
+        *s = y;
+        x1 = x;
+        y1 = y;
+    }
+    (shadow, delay)
+}
+
+/// `response` delayed to start at the fractional sample `onset`, `taps` long.
+pub fn place_at(response: &[f64], onset: f64, taps: usize) -> Vec<f32> {
+    (0..taps)
+        .map(|i| {
+            // Only the taps within the interpolator's reach are non-zero.
+            let centre = i as f64 - onset;
+            let lo = (centre - SINC_HALF_WIDTH).floor().max(0.0) as usize;
+            let hi = ((centre + SINC_HALF_WIDTH).ceil().max(0.0) as usize).min(response.len());
+            response[lo.min(hi)..hi]
+                .iter()
+                .enumerate()
+                .map(|(k, s)| s * fractional_tap(centre - (lo + k) as f64))
+                .sum::<f64>() as f32
+        })
+        .collect()
 }
 
 /// HRIRs measured on a head, read from a SOFA file and resampled to 16 kHz,

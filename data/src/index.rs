@@ -58,6 +58,9 @@ pub struct HeadEntry {
     pub corpus: String,
     /// Licence of the measurements.
     pub licence: String,
+    /// Where the head is used (absent in older indexes: every split of both worlds).
+    #[serde(default)]
+    pub role: crate::measured_heads::HeadRole,
 }
 
 /// The whole index.
@@ -163,13 +166,34 @@ impl Index {
                 speakers.join(", "),
             );
         }
-        out += &format!(
-            "heads: {}\n",
+        use crate::heads::{
+            HELD_OUT_PARAMETRIC, HELD_OUT_PERTURBED, TRAIN_PARAMETRIC, TRAIN_PERTURBED,
+        };
+        use crate::measured_heads::HeadRole;
+        let named = |r: HeadRole| -> Vec<&str> {
             self.heads
                 .iter()
+                .filter(|h| h.role == r)
                 .map(|h| h.file.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+                .collect()
+        };
+        let (narrow, wide, held) = (
+            named(HeadRole::Narrow),
+            named(HeadRole::Wide),
+            named(HeadRole::HeldOut),
+        );
+        let generated = (TRAIN_PERTURBED + TRAIN_PARAMETRIC) as usize;
+        out += &format!(
+            "heads of the narrow world (every split): {}\n\
+             heads of the wide world: train, validation, test {}: {} measured ({}), {TRAIN_PERTURBED} perturbed copies, {TRAIN_PARAMETRIC} parametric\n\
+             heads of the ood split: {} held out: {} measured ({}), perturbed {HELD_OUT_PERTURBED:?}, parametric {HELD_OUT_PARAMETRIC:?}; diotic mixtures use one omnidirectional microphone in every split\n",
+            if narrow.is_empty() { "the spherical head".to_string() } else { narrow.join(", ") },
+            narrow.len().max(1) + wide.len() + generated,
+            narrow.len().max(1) + wide.len(),
+            narrow.iter().chain(&wide).copied().collect::<Vec<_>>().join(", "),
+            held.len() + HELD_OUT_PERTURBED.len() + HELD_OUT_PARAMETRIC.len(),
+            held.len(),
+            held.join(", "),
         );
         out
     }

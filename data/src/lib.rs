@@ -7,6 +7,8 @@
 //! the fly from a seeded generator or written as fixed sets in the paper's
 //! folder layout.
 
+pub mod activity;
+pub mod background;
 pub mod conv;
 pub mod corpus;
 pub mod decode;
@@ -14,20 +16,24 @@ pub mod error;
 pub mod fetch;
 
 pub mod g722;
+pub mod heads;
 pub mod hrtf;
 pub mod index;
 pub mod layout;
 pub mod mbrola;
+pub mod measured_heads;
 pub mod mixture;
 pub mod pcm;
 pub mod pools;
 pub mod render;
 pub mod room;
 pub mod sampler;
+pub mod speed;
 pub mod split;
 pub mod tail;
 pub mod trim;
 pub mod wav;
+pub mod world;
 
 pub use error::{Error, Result};
 pub use hrtf::{Head, HrirSource, SphericalHead};
@@ -37,6 +43,7 @@ pub use pcm::Pcm16;
 pub use pools::{Clip, Pools};
 pub use sampler::{MixtureSampler, SamplerConfig};
 pub use split::Split;
+pub use world::World;
 
 /// Sample rate of every clip, response and mixture, in Hz.
 pub const SAMPLE_RATE: u32 = 16_000;

@@ -11,11 +11,15 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use crate::activity::double_talk_share;
+use crate::background::{diffuse_background, BackgroundMeta};
 use crate::conv::convolve_truncated;
+use crate::hrtf::Head;
 use crate::pcm::Pcm16;
 use crate::pools::{Clip, Pools};
 use crate::render::{render_brir, Placement, RenderConfig};
 use crate::room::Room;
+use crate::speed::{change_speed, speed_input_len};
 use crate::split::Split;
 use crate::{Error, Result, SAMPLE_RATE};
 
@@ -78,9 +82,46 @@ pub struct MixConfig {
     #[serde(default)]
     pub target: Target,
     /// Fill the mixture with each talker's speech: a clip shorter than the
-    /// mixture is followed by more clips of the same talker, 50 to 300 ms apart.
+    /// mixture is followed by more clips of the same talker, `fill_gap` apart.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fill: bool,
+    /// Shortest and longest pause between the clips of a filled stretch, seconds.
+    #[serde(default = "narrow_fill_gap")]
+    pub fill_gap: (f64, f64),
+    /// With `fill`: the share of mixtures drawn sparse instead (one clip per talker, placed somewhere).
+    #[serde(default)]
+    pub sparse_share: f64,
+    /// Elevation range of talkers and noise emitters, degrees.
+    #[serde(default = "narrow_elevation")]
+    pub elevation_deg: (f64, f64),
+    /// Speed perturbation of each talker, factor range ((1, 1): none).
+    #[serde(default = "no_speed")]
+    pub speed: (f64, f64),
+    /// Share of diotic mixtures: one omnidirectional microphone fed to both ears.
+    #[serde(default)]
+    pub diotic_share: f64,
+    /// Level of a diffuse background relative to the talkers, dB range (none when absent).
+    #[serde(default)]
+    pub background_db: Option<(f64, f64)>,
+    /// Share of mixtures in which one talker falls silent for 25 to 60 % of the window.
+    #[serde(default)]
+    pub silence_share: f64,
+    /// Draw each mixture's head from the head bank (measured, perturbed and
+    /// parametric heads) instead of the measured heads alone.
+    #[serde(default)]
+    pub head_bank: bool,
+}
+
+fn narrow_fill_gap() -> (f64, f64) {
+    (0.05, 0.3)
+}
+
+fn narrow_elevation() -> (f64, f64) {
+    (-20.0, 40.0)
+}
+
+fn no_speed() -> (f64, f64) {
+    (1.0, 1.0)
 }
 
 impl Default for MixConfig {
@@ -96,6 +137,14 @@ impl Default for MixConfig {
             render: RenderConfig::default(),
             target: Target::Early,
             fill: false,
+            fill_gap: narrow_fill_gap(),
+            sparse_share: 0.0,
+            elevation_deg: narrow_elevation(),
+            speed: no_speed(),
+            diotic_share: 0.0,
+            background_db: None,
+            silence_share: 0.0,
+            head_bank: false,
         }
     }
 }
@@ -134,9 +183,33 @@ impl MixConfig {
             ("relative level", self.relative_level_db),
             ("SNR", self.snr_db),
             ("level", self.level_dbfs),
+            ("background level", self.background_db.unwrap_or((0.0, 0.0))),
         ] {
             if !ordered(r) {
                 return bad(what, r);
+            }
+        }
+        if !ordered(self.elevation_deg)
+            || self.elevation_deg.0 < -90.0
+            || self.elevation_deg.1 > 90.0
+        {
+            return bad("elevation (-90 to 90 degrees)", self.elevation_deg);
+        }
+        if !ordered(self.fill_gap) || self.fill_gap.0 < 0.0 || self.fill_gap.1 > 5.0 {
+            return bad("fill gap (0 to 5 s)", self.fill_gap);
+        }
+        if !ordered(self.speed) || self.speed.0 < 0.5 || self.speed.1 > 2.0 {
+            return bad("speed (0.5 to 2)", self.speed);
+        }
+        for (what, share) in [
+            ("sparse", self.sparse_share),
+            ("diotic", self.diotic_share),
+            ("silence", self.silence_share),
+        ] {
+            if !(0.0..=1.0).contains(&share) {
+                return Err(Error::Invalid(format!(
+                    "{what} share {share} is not in 0 to 1"
+                )));
             }
         }
         let render = &self.render;
@@ -200,6 +273,13 @@ pub struct SourceMeta {
     /// The clips that follow the first one when the mixture is filled (`MixConfig::fill`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub more: Vec<Piece>,
+    /// Speed factor the talker's stretch is played at (positions above are
+    /// on the unperturbed stretch's timeline); absent: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speed: Option<f64>,
+    /// First sample and length of a stretch where the talker falls silent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub silence: Option<(usize, usize)>,
 }
 
 /// One more clip of a talker in a filled mixture.
@@ -274,6 +354,15 @@ pub struct MixtureMeta {
     pub noise: Option<NoiseMeta>,
     /// Enrollment clip (target extraction only).
     pub enrollment: Option<EnrollmentMeta>,
+    /// Whether both ears carry one omnidirectional microphone's signal.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub diotic: bool,
+    /// Diffuse background under the talkers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background: Option<BackgroundMeta>,
+    /// Share of 32 ms frames in which two or more talkers' targets are active.
+    #[serde(default)]
+    pub double_talk: f64,
     /// The drawing ranges.
     pub config: MixConfig,
 }
@@ -339,16 +428,13 @@ fn place_clip(clip: &Clip, n: usize, rng: &mut StdRng) -> (Vec<f32>, usize, usiz
     }
 }
 
-/// Shortest and longest pause between the clips of a filled stretch, in samples (50 and 300 ms).
-const FILL_GAP: (usize, usize) = (SAMPLE_RATE as usize / 20, SAMPLE_RATE as usize * 3 / 10);
-
 fn rms(x: &Pcm16) -> f64 {
     (x.iter().map(|v| (v as f64) * (v as f64)).sum::<f64>() / x.len().max(1) as f64).sqrt()
 }
 
 /// `n` samples of one talker: the clip `first` followed by random clips of
 /// `clips` (never the same one twice in a row when there is a choice), each
-/// brought to the RMS level of the first and 50 to 300 ms after the one
+/// brought to the RMS level of the first and `gap` samples (a range) after the one
 /// before, until `n` samples are covered; a random `n`-sample stretch of that
 /// chain starting inside the first clip. Returns it with the pieces that fall
 /// inside it, in order, the first clip first.
@@ -357,6 +443,7 @@ fn fill_clips(
     clips: &[usize],
     first: usize,
     n: usize,
+    gap: (usize, usize),
     rng: &mut StdRng,
 ) -> (Vec<f32>, Vec<(usize, Piece)>) {
     let reference = rms(&pools.speech[first].samples).max(1e-9);
@@ -375,7 +462,7 @@ fn fill_clips(
         if chain.len() >= n {
             break;
         }
-        let gap = rng.random_range(FILL_GAP.0..=FILL_GAP.1);
+        let gap = rng.random_range(gap.0..=gap.1);
         chain.resize(chain.len() + gap, 0.0);
         let mut next = clips[rng.random_range(0..clips.len())];
         while next == current && clips.iter().any(|&c| c != current) {
@@ -405,6 +492,24 @@ fn fill_clips(
         })
         .collect();
     (chain[offset..end].to_vec(), pieces)
+}
+
+/// Silences a stretch of 25 to 60 % of `dry` at a random place (10 ms
+/// raised-cosine fades on both sides); returns its first sample and length.
+fn silence(dry: &mut [f32], rng: &mut StdRng) -> (usize, usize) {
+    let n = dry.len();
+    let len = rng.random_range(n / 4..=n * 3 / 5);
+    let start = rng.random_range(0..=n - len);
+    let fade = (SAMPLE_RATE as usize / 100).min(len / 2).max(1);
+    for (i, v) in dry[start..start + len].iter_mut().enumerate() {
+        let edge = i.min(len - 1 - i);
+        *v *= if edge < fade {
+            0.5 + 0.5 * (std::f32::consts::PI * edge as f32 / fade as f32).cos()
+        } else {
+            0.0
+        };
+    }
+    (start, len)
 }
 
 /// `n` samples of `clip` looped from a random offset.
@@ -450,7 +555,7 @@ fn draw_position(
     let min_angle = 10f64.to_radians();
     for _ in 0..200 {
         let azimuth = rng.random_range(-std::f64::consts::PI..std::f64::consts::PI) + yaw;
-        let elevation = rng.random_range(-20f64..40.0).to_radians();
+        let elevation = uniform(rng, cfg.elevation_deg).to_radians();
         let d = uniform(rng, cfg.distance);
         let dir = [
             elevation.cos() * azimuth.cos(),
@@ -491,7 +596,7 @@ fn spatialise(
     dry: &[f32],
     placement: &Placement,
     room: &Room,
-    head: &crate::hrtf::Head,
+    head: &Head,
     cfg: &MixConfig,
     rng: &mut StdRng,
 ) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
@@ -525,7 +630,7 @@ impl Selection {
     pub fn new(pools: &Pools, task: Task, split: Split) -> Selection {
         let mut by_speaker: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
         for (i, c) in pools.speech.iter().enumerate() {
-            if c.split == split && !c.samples.is_empty() {
+            if c.split == split.clips() && !c.samples.is_empty() {
                 by_speaker.entry(c.speaker.as_str()).or_default().push(i);
             }
         }
@@ -536,7 +641,9 @@ impl Selection {
                 .filter(|v| v.len() >= min_clips)
                 .collect(),
             noise: (0..pools.noise.len())
-                .filter(|&i| pools.noise[i].split == split && !pools.noise[i].samples.is_empty())
+                .filter(|&i| {
+                    pools.noise[i].split == split.clips() && !pools.noise[i].samples.is_empty()
+                })
                 .collect(),
         }
     }
@@ -582,8 +689,22 @@ pub fn draw(
     selection.check(task, split)?;
     pools.check()?;
     let (speakers, noise) = (&selection.speakers, &selection.noise);
-    let head = &pools.heads[rng.random_range(0..pools.heads.len())];
+    let heads = if split == Split::Ood {
+        &pools.bank.held_out
+    } else if cfg.head_bank {
+        &pools.bank.train
+    } else {
+        &pools.heads
+    };
+    let mut head = &heads[rng.random_range(0..heads.len())];
     let (room, listener, yaw) = draw_room(&mut rng, cfg)?;
+    let diotic = cfg.diotic_share > 0.0 && rng.random_bool(cfg.diotic_share);
+    if diotic {
+        head = &pools.bank.omni;
+    }
+    let dense = cfg.fill && !(cfg.sparse_share > 0.0 && rng.random_bool(cfg.sparse_share));
+    let silent_talker = (cfg.silence_share > 0.0 && rng.random_bool(cfg.silence_share))
+        .then(|| rng.random_range(0..task.talkers()));
 
     // Talkers: distinct speakers, drawn with weights growing as the square
     // root of their recorded time (so the few long real recordings are not
@@ -612,10 +733,14 @@ pub fn draw(
     for (k, &s) in chosen_speakers.iter().enumerate() {
         let clip_index = speakers[s][rng.random_range(0..speakers[s].len())];
         let clip = &pools.speech[clip_index];
+        let speed = (cfg.speed.1 > cfg.speed.0).then(|| uniform(&mut rng, cfg.speed));
+        let m = speed.map_or(n, |f| speed_input_len(n, f));
         let mut used = vec![clip_index];
         let mut more = Vec::new();
-        let (dry, clip_offset, start, length) = if cfg.fill && clip.samples.len() < n {
-            let (dry, pieces) = fill_clips(pools, &speakers[s], clip_index, n, &mut rng);
+        let (dry, clip_offset, start, length) = if dense && clip.samples.len() < m {
+            let samples = |t: f64| (t * SAMPLE_RATE as f64).round() as usize;
+            let gap = (samples(cfg.fill_gap.0), samples(cfg.fill_gap.1));
+            let (dry, pieces) = fill_clips(pools, &speakers[s], clip_index, m, gap, &mut rng);
             used = pieces.iter().map(|p| p.0).collect();
             let mut pieces = pieces.into_iter().map(|p| p.1);
             let head = pieces
@@ -624,8 +749,13 @@ pub fn draw(
             more.extend(pieces);
             (dry, head.clip_offset, head.start, head.length)
         } else {
-            place_clip(clip, n, &mut rng)
+            place_clip(clip, m, &mut rng)
         };
+        let mut dry = match speed {
+            Some(f) => change_speed(&dry, f, n),
+            None => dry,
+        };
+        let silence = (silent_talker == Some(k)).then(|| silence(&mut dry, &mut rng));
         if k == 0 {
             target_clips = used;
         }
@@ -636,7 +766,11 @@ pub fn draw(
             listener,
             yaw,
         };
-        let (full, early) = spatialise(&dry, &placement, &room, head, cfg, &mut rng);
+        let (mut full, mut early) = spatialise(&dry, &placement, &room, head, cfg, &mut rng);
+        if diotic {
+            full[1] = full[0].clone();
+            early[1] = early[0].clone();
+        }
         targets.push(match cfg.target {
             Target::Early => early,
             Target::Reverberant => full.clone(),
@@ -652,6 +786,8 @@ pub fn draw(
             relative_level_db: 0.0,
             direction: direction(&placement),
             more,
+            speed,
+            silence,
         });
     }
 
@@ -678,6 +814,24 @@ pub fn draw(
         }
     }
 
+    // A low diffuse background under the talkers.
+    let background = cfg.background_db.map(|range| {
+        let (mut ears, tilt) = diffuse_background(head, n, &mut rng);
+        if diotic {
+            ears[1] = ears[0].clone();
+        }
+        let level_db = uniform(&mut rng, range);
+        let g = (power(&mixture).max(1e-20) / power(&ears).max(1e-20)
+            * 10f64.powf(level_db / 10.0))
+        .sqrt();
+        for (m, b) in mixture.iter_mut().zip(&ears) {
+            m.iter_mut()
+                .zip(b)
+                .for_each(|(m, v)| *m += (*v as f64 * g) as f32);
+        }
+        BackgroundMeta { level_db, tilt }
+    });
+
     // Noise for enhancement: one to three stretches of a file from different places.
     let mut noise_meta = None;
     let mut noise_image = None;
@@ -695,7 +849,10 @@ pub fn draw(
                 listener,
                 yaw,
             };
-            let (full, _) = spatialise(&dry, &placement, &room, head, cfg, &mut rng);
+            let (mut full, _) = spatialise(&dry, &placement, &room, head, cfg, &mut rng);
+            if diotic {
+                full[1] = full[0].clone();
+            }
             for ear in 0..2 {
                 sum[ear]
                     .iter_mut()
@@ -809,6 +966,9 @@ pub fn draw(
         sources: metas,
         noise: noise_meta,
         enrollment: enrollment_meta,
+        diotic,
+        background,
+        double_talk: double_talk_share(&targets),
         config: *cfg,
     };
     Ok(Mixture {

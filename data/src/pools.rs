@@ -4,8 +4,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::decode::read_mono_16k;
+use crate::heads::HeadBank;
 use crate::hrtf::Head;
 use crate::index::Index;
+use crate::measured_heads::HeadRole;
 use crate::pcm::Pcm16;
 use crate::split::Split;
 use crate::Task;
@@ -31,8 +33,10 @@ pub struct Pools {
     pub speech: Vec<Clip>,
     /// Noise clips.
     pub noise: Vec<Clip>,
-    /// Heads; every split uses all of them.
+    /// Measured heads (the index's or the user's); every split of the narrow world uses all of them.
     pub heads: Vec<Arc<Head>>,
+    /// The wide world's heads, built around `heads`.
+    pub bank: HeadBank,
 }
 
 impl Pools {
@@ -48,6 +52,7 @@ impl Pools {
     ) -> Result<Pools> {
         let index = Index::read(index_path)?;
         let mut speech = Vec::new();
+        let splits: Vec<Split> = splits.iter().map(|s| s.clips()).collect();
         for e in index.speech.iter().filter(|e| splits.contains(&e.split)) {
             let path = Index::resolve(index_path, &e.clip);
             speech.push(Clip {
@@ -72,21 +77,39 @@ impl Pools {
                 samples: read_mono_16k(&path)?.into(),
             });
         }
-        let files: Vec<PathBuf> = if sofa.is_empty() {
+        if !sofa.is_empty() {
+            return Ok(Pools::new(speech, noise, Self::heads(sofa)?));
+        }
+        let role = |r: HeadRole| -> Vec<PathBuf> {
             index
                 .heads
                 .iter()
+                .filter(|h| h.role == r)
                 .map(|h| Index::resolve(index_path, &h.file))
                 .collect()
-        } else {
-            sofa.to_vec()
         };
-        let heads = Self::heads(&files)?;
+        let heads = Self::heads(&role(HeadRole::Narrow))?;
+        let bank = HeadBank::around(
+            &heads,
+            &Self::sofa_heads(&role(HeadRole::Wide))?,
+            &Self::sofa_heads(&role(HeadRole::HeldOut))?,
+        );
         Ok(Pools {
             speech,
             noise,
             heads,
+            bank,
         })
+    }
+
+    /// Pools of these clips and measured heads, with the head bank built around them.
+    pub fn new(speech: Vec<Clip>, noise: Vec<Clip>, heads: Vec<Arc<Head>>) -> Pools {
+        Pools {
+            bank: HeadBank::around(&heads, &[], &[]),
+            speech,
+            noise,
+            heads,
+        }
     }
 
     /// Opens SOFA files as heads; with none, the spherical head.
@@ -94,6 +117,11 @@ impl Pools {
         if files.is_empty() {
             return Ok(vec![Arc::new(Head::spherical())]);
         }
+        Self::sofa_heads(files)
+    }
+
+    /// Opens SOFA files as heads.
+    fn sofa_heads(files: &[PathBuf]) -> Result<Vec<Arc<Head>>> {
         files
             .iter()
             .map(|f| Head::from_sofa(f).map(Arc::new))

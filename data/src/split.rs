@@ -18,11 +18,22 @@ pub enum Split {
     Validation,
     /// Held out for the reported figures.
     Test,
+    /// The out-of-domain test: the test split's talkers (and noise) through
+    /// heads that no other split uses, in the wide world, with its own seed.
+    Ood,
 }
 
 impl Split {
-    /// All splits in order.
+    /// The splits the index assigns clips to, in order.
     pub const ALL: [Split; 3] = [Split::Train, Split::Validation, Split::Test];
+
+    /// The index split whose clips this split draws (the test's for `Ood`).
+    pub fn clips(self) -> Split {
+        match self {
+            Split::Ood => Split::Test,
+            s => s,
+        }
+    }
 
     /// Lower-case name as used in the index and on the command line.
     pub fn name(self) -> &'static str {
@@ -30,6 +41,7 @@ impl Split {
             Split::Train => "train",
             Split::Validation => "validation",
             Split::Test => "test",
+            Split::Ood => "ood",
         }
     }
 }
@@ -48,8 +60,9 @@ impl FromStr for Split {
             "train" | "tr" => Ok(Split::Train),
             "validation" | "valid" | "val" | "dev" | "cv" => Ok(Split::Validation),
             "test" | "tt" | "eval" => Ok(Split::Test),
+            "ood" => Ok(Split::Ood),
             _ => Err(Error::Invalid(format!(
-                "unknown split `{s}` (expected train, validation or test)"
+                "unknown split `{s}` (expected train, validation, test or ood)"
             ))),
         }
     }

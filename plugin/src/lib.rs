@@ -82,6 +82,7 @@ impl KnowledgeBoost {
             boost: self.params.boost.value(),
             mix: self.params.mix.value(),
             gain: util::db_to_gain(self.params.gain.value()),
+            reduction_db: self.params.reduction.value(),
             bypass: self.params.bypass.value(),
         }
     }

@@ -7,7 +7,7 @@ use parking_lot::RwLock;
 
 use crate::models::{Mode, OverridePaths};
 
-/// Mode, boost, mix, output gain and bypass, plus the user's weight files.
+/// Mode, boost, mix, output gain, reduction and bypass, plus the user's weight files.
 #[derive(Params)]
 pub struct KbParams {
     /// What the plugin does.
@@ -22,6 +22,9 @@ pub struct KbParams {
     /// Output gain.
     #[id = "gain"]
     pub gain: FloatParam,
+    /// How far each output's residual (input minus the model's estimate) is turned down.
+    #[id = "reduction"]
+    pub reduction: FloatParam,
     /// Latency-aligned dry output.
     #[id = "bypass"]
     pub bypass: BoolParam,
@@ -45,6 +48,16 @@ impl Default for KbParams {
                 FloatRange::Linear {
                     min: -24.0,
                     max: 24.0,
+                },
+            )
+            .with_unit(" dB")
+            .with_step_size(0.1),
+            reduction: FloatParam::new(
+                "Reduction",
+                crate::dry_wet::FULL_REDUCTION_DB,
+                FloatRange::Linear {
+                    min: 0.0,
+                    max: crate::dry_wet::FULL_REDUCTION_DB,
                 },
             )
             .with_unit(" dB")

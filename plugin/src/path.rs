@@ -55,6 +55,9 @@ pub struct Controls {
     pub mix: f32,
     /// Output gain (linear).
     pub gain: f32,
+    /// How far each bus's residual (input minus its estimate) is turned down,
+    /// dB; at `dry_wet::FULL_REDUCTION_DB` it is left out.
+    pub reduction_db: f32,
     /// Output the latency-aligned dry signal only.
     pub bypass: bool,
 }
@@ -66,6 +69,7 @@ impl Default for Controls {
             boost: true,
             mix: 1.0,
             gain: 1.0,
+            reduction_db: crate::dry_wet::FULL_REDUCTION_DB,
             bypass: false,
         }
     }
@@ -231,7 +235,7 @@ impl AudioPath {
     }
 
     /// Processes one host block: `input` [left, right] -> `out` [main L, main R, aux L, aux R],
-    /// all of one length (any, from 0 up). A change of mix or gain ramps over `dry_wet::RAMP_MS`.
+    /// all of one length (any, from 0 up). A change of mix, gain or reduction ramps over `dry_wet::RAMP_MS`.
     pub fn process(
         &mut self,
         input: [&[f32]; 2],
@@ -284,13 +288,15 @@ impl AudioPath {
                 );
             }
             self.dry.consume(take);
+            let buses = c.mode.sources();
             for i in 0..take {
                 let open = self.gate.next(self.clean[i], self.clean[frames_max + i]);
-                let (m, g) = self.dry_wet.next();
+                let mut f = self.dry_wet.next();
+                f.mix *= open;
                 for ch in 0..2 {
                     let dry = self.dry_buf[ch * frames_max + i];
                     let wet = [ch, ch + 2].map(|k| out[k][pos + i]);
-                    let [main, aux] = DryWet::frame(c.bypass, (m * open, g), dry, wet);
+                    let [main, aux] = DryWet::frame(c.bypass, f, dry, wet, buses);
                     out[ch][pos + i] = main;
                     out[ch + 2][pos + i] = aux;
                 }

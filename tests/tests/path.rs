@@ -339,3 +339,83 @@ fn in_real_time_hints_arrive_and_every_chunk_is_counted() {
     );
     assert!(used > 0, "no hint arrived in time");
 }
+
+/// Largest sample-to-sample step of `x` from `from` on.
+fn largest_step(x: &[f32], from: usize) -> f32 {
+    x[from..]
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn reduction_zero_returns_the_latency_aligned_input_and_a_change_ramps_without_a_click() {
+    let file = weight_file("reduction", JointConfig::tiny(2, 1, 2), 23);
+    let rate = 48_000.0;
+    let x = binaural_mixture(rate, 1.0, 5);
+    let run = |c: &[Controls]| {
+        let mut path = AudioPath::new(
+            &path_config(rate, true),
+            separate_request(Some(&file)),
+            Arc::new(Telemetry::default()),
+        )
+        .expect("path");
+        assert!(path.has_model());
+        // Each control set plays one equal part of the input, in blocks of 480.
+        let n = x[0].len();
+        let mut out: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0; n]);
+        for (k, start) in (0..n).step_by(480).enumerate() {
+            let r = start..(start + 480).min(n);
+            let part = (k * 480 * c.len() / n).min(c.len() - 1);
+            let [a, b, cc, d] = &mut out;
+            path.process(
+                [&x[0][r.clone()], &x[1][r.clone()]],
+                [
+                    &mut a[r.clone()],
+                    &mut b[r.clone()],
+                    &mut cc[r.clone()],
+                    &mut d[r],
+                ],
+                &c[part],
+            );
+        }
+        out
+    };
+    let at = |reduction_db| Controls {
+        reduction_db,
+        ..Controls::default()
+    };
+    let bypass = run(&[Controls {
+        bypass: true,
+        ..Controls::default()
+    }]);
+    let open = run(&[at(0.0)]);
+    let energy: f32 = bypass[0].iter().map(|v| v * v).sum();
+    assert!(energy > 1.0, "the aligned input is silent");
+    for bus in 0..2 {
+        for ear in 0..2 {
+            let diff = open[2 * bus + ear]
+                .iter()
+                .zip(&bypass[ear])
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(diff < 1e-5, "bus {bus}, ear {ear}: {diff}");
+        }
+    }
+    // Full model, gentle clean-up and the switch from one to the other half-way.
+    let full = run(&[at(60.0)]);
+    let gentle = run(&[at(12.0)]);
+    let switched = run(&[at(60.0), at(12.0)]);
+    let settle = 4_800;
+    for ch in 0..4 {
+        let bound = largest_step(&full[ch], settle)
+            .max(largest_step(&gentle[ch], settle))
+            .max(largest_step(&bypass[ch % 2], settle));
+        let step = largest_step(&switched[ch], settle);
+        assert!(
+            step <= 1.05 * bound,
+            "channel {ch}: a step of {step} against {bound}"
+        );
+        assert_ne!(full[ch], gentle[ch], "reduction reaches channel {ch}");
+    }
+}

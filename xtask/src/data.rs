@@ -9,7 +9,7 @@ use kb_data::corpus::UserFolder;
 use kb_data::fetch::{default_cache, fetch, FetchOptions};
 use kb_data::index::{Index, INDEX_FILE};
 use kb_data::layout::{write_sample, LayoutSet, MIXTURE_FILE};
-use kb_data::{MixtureSampler, Pools, SamplerConfig, Split, Target, Task};
+use kb_data::{MixtureSampler, Pools, SamplerConfig, Split, Target, Task, World};
 
 /// Arguments of `data`.
 #[derive(clap::Args)]
@@ -32,7 +32,7 @@ enum DataCommand {
 
 #[derive(clap::Args)]
 struct CacheArgs {
-    /// Cache folder (default: $KB_DATA_CACHE, else /work/cache).
+    /// Cache folder (default: $KB_DATA_CACHE, else ~/.cache/knowledge-boost or the platform's cache folder).
     #[arg(long)]
     cache: Option<PathBuf>,
 }
@@ -80,7 +80,7 @@ struct RenderArgs {
     /// Task: ss (separation), se (enhancement) or tse (target extraction).
     #[arg(long)]
     task: Task,
-    /// Split to draw from: train, validation or test.
+    /// Split to draw from: train, validation, test or ood (the test talkers through held-out heads).
     #[arg(long)]
     split: Split,
     /// Number of samples.
@@ -104,6 +104,11 @@ struct RenderArgs {
     /// Chain more clips of a talker (50 to 300 ms apart) when one is shorter than the mixture.
     #[arg(long)]
     fill: bool,
+    /// Ranges to draw from: `narrow` (one measured head, the first runs' rooms)
+    /// or `wide` (many heads, dense double-talk, wider rooms and levels; see
+    /// data/README.md). Default: wide for the `ood` split, narrow otherwise.
+    #[arg(long)]
+    world: Option<World>,
 }
 
 #[derive(clap::Args)]
@@ -172,11 +177,13 @@ fn run_render(a: &RenderArgs) -> kb_data::Result<()> {
         .clone()
         .unwrap_or_else(|| a.cache.cache().join(INDEX_FILE));
     let pools = Arc::new(Pools::load(&index, a.task, &[a.split], &a.sofa)?);
+    let world = a.world.unwrap_or(World::default_for(a.split));
+    let base = world.config();
     let config = SamplerConfig {
         seconds: a.seconds,
         target: a.target,
-        fill: a.fill,
-        ..SamplerConfig::default()
+        fill: a.fill || base.fill,
+        ..base
     };
     let sampler = MixtureSampler::with_config(pools, a.task, a.split, a.seed, config)?;
     std::fs::create_dir_all(&a.out).map_err(|e| kb_data::Error::io(&a.out, e))?;

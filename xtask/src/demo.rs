@@ -118,7 +118,7 @@ fn synthetic_scene(rate: u32, seconds: f64) -> Scene {
 /// what it does. The plugin's dependencies come from the xtask build where
 /// their features agree; what differs (the engine crate without candle, the
 /// plugin itself) compiles once.
-fn release_bundle() -> nice_plug_xtask::Result<PathBuf> {
+pub fn release_bundle() -> nice_plug_xtask::Result<PathBuf> {
     let name = knowledge_boost::BUNDLE_NAME;
     println!("building the {name} bundles (release, the plugin alone)...");
     nice_plug_xtask::chdir_workspace_root()?;

@@ -25,6 +25,7 @@ use std::{
 use indicatif::{ProgressBar, ProgressStyle};
 use kb_data::{
     fetch::default_cache, index::INDEX_FILE, MixtureSampler, Pools, SamplerConfig, Split, Task,
+    World,
 };
 use kb_models::WeightsConfig;
 
@@ -39,7 +40,8 @@ pub struct Args {
     /// Task: ss (separation) or se (enhancement).
     #[arg(long, default_value = "ss")]
     pub task: String,
-    /// Data split the mixtures are drawn from.
+    /// Data split the mixtures are drawn from: test (the default), validation,
+    /// or ood (the test talkers through heads training never used, wide world).
     #[arg(long, default_value = "test")]
     pub split: String,
     /// Small single-model weight file (row `sm`).
@@ -63,10 +65,16 @@ pub struct Args {
     /// Mixture length in seconds.
     #[arg(long, default_value_t = 4.0)]
     pub seconds: f64,
-    /// Seed of the test mixtures.
-    #[arg(long, default_value_t = 7)]
-    pub seed: u64,
-    /// Data cache (default: $KB_DATA_CACHE, else /work/cache).
+    /// Seed of the test mixtures (default 7; 31 for the ood split).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Ranges the mixtures are drawn from: narrow or wide (default: wide for ood, narrow otherwise).
+    #[arg(long)]
+    pub world: Option<World>,
+    /// Chain each talker's clips to fill the mixture (dense double-talk in the narrow world).
+    #[arg(long)]
+    pub fill: bool,
+    /// Data cache (default: $KB_DATA_CACHE, else ~/.cache/knowledge-boost or the platform's cache folder).
     #[arg(long)]
     pub cache: Option<PathBuf>,
     /// Output folder (default target/eval/<task>).
@@ -86,6 +94,14 @@ pub struct Case {
     pub mixture: Vec<Vec<f32>>,
     /// The targets.
     pub sources: Vec<Vec<Vec<f32>>>,
+    /// Share of frames in which two or more talkers are active.
+    pub double_talk: f64,
+}
+
+/// The seed of the mixtures: the one given, else 7 (31 for the ood split).
+fn seed(args: &Args, split: Split) -> u64 {
+    args.seed
+        .unwrap_or(if split == Split::Ood { 31 } else { 7 })
 }
 
 /// Parses the task: separation or enhancement.
@@ -108,16 +124,20 @@ fn load_cases(args: &Args, task: Task, split: Split) -> Result<Vec<Case>, String
     }
     let pools = Pools::load(&index, task, &[split], &[])
         .map_err(|e| format!("cannot load the data cache {}: {e}", cache.display()))?;
+    let base = args.world.unwrap_or(World::default_for(split)).config();
     let config = SamplerConfig {
         seconds: args.seconds,
-        ..Default::default()
+        fill: args.fill || base.fill,
+        ..base
     };
-    let sampler = MixtureSampler::with_config(Arc::new(pools), task, split, args.seed, config)
-        .map_err(|e| format!("cannot draw {split:?} mixtures: {e}"))?;
+    let sampler =
+        MixtureSampler::with_config(Arc::new(pools), task, split, seed(args, split), config)
+            .map_err(|e| format!("cannot draw {split:?} mixtures: {e}"))?;
     Ok((0..args.count as u64)
         .map(|i| {
             let m = sampler.get(i);
             Case {
+                double_talk: m.meta.double_talk,
                 mixture: m.mixture,
                 sources: m.sources,
             }
@@ -239,6 +259,7 @@ pub fn evaluate(
     Ok(Table {
         task: task.name().to_string(),
         count: cases.len(),
+        double_talk: cases.iter().map(|c| c.double_talk).sum::<f64>() / cases.len().max(1) as f64,
         input,
         rows: rows
             .iter()
@@ -306,7 +327,11 @@ pub fn run(args: &Args) -> Result<(), String> {
     if args.stamp {
         let how = format!(
             "{} {} mixtures of {} s, {} split, seed {}; cargo xtask eval",
-            table.count, table.task, args.seconds, args.split, args.seed
+            table.count,
+            table.task,
+            args.seconds,
+            args.split,
+            seed(args, split)
         );
         stamp(&rows, &table, &how)?;
     }

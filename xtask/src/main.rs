@@ -8,6 +8,7 @@ mod eval;
 mod heap;
 mod import;
 mod info;
+mod install;
 mod plot;
 mod process;
 mod train;
@@ -40,6 +41,8 @@ enum Command {
     Demo(demo::Args),
     /// Evaluate every model in streaming mode on the test set: the paper's table and a plot.
     Eval(Box<eval::Args>),
+    /// Copy the release bundles to the user's CLAP and VST3 folders (`--uninstall` removes them).
+    Install(install::Args),
     /// Draw training curves (validation SI-SDRi, loss, gradient norm) of one or more runs to PNG.
     Plot(plot::Args),
 }
@@ -90,6 +93,7 @@ fn main() {
         Command::Eval(args) => eval::run(&args).map_err(Into::into),
         Command::Train(args) => train::run(&args),
         Command::Plot(args) => plot::run(&args),
+        Command::Install(args) => install::run(&args).map_err(Into::into),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

@@ -2,7 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use knowledge_boost::{models::Mode, offline};
+use knowledge_boost::{
+    models::{self, Mode},
+    offline,
+};
 
 /// Arguments of `cargo xtask process`.
 #[derive(clap::Args)]
@@ -92,6 +95,12 @@ pub fn run(args: &Args) -> Result<(), String> {
             args.mode
         )
     })?;
+    // A file named on the command line is used or refused, never replaced by
+    // the built-in model (the plugin falls back instead: a saved session must open).
+    if let Some(path) = &args.weights {
+        models::load_file(path, mode)
+            .map_err(|e| format!("cannot use weight file {}: {e}", path.display()))?;
+    }
     let (input, rate) = read_binaural(&args.input)?;
     let weights = args.weights.as_ref().map(|p| p.display().to_string());
     let out = offline::render(
@@ -198,5 +207,31 @@ mod tests {
             ..args
         };
         assert!(run(&wrong).unwrap_err().contains("unknown mode"));
+    }
+
+    #[test]
+    fn a_weight_file_that_cannot_be_used_is_an_error_naming_it() {
+        let d = dir();
+        let input = d.join("mix-weights.wav");
+        write(&input, 2, 2_000);
+        let missing = d.join("missing.safetensors");
+        let junk = d.join("junk.safetensors");
+        std::fs::write(&junk, b"not a weight file").expect("write");
+        for file in [missing, junk] {
+            let args = Args {
+                mode: "separate".into(),
+                input: input.clone(),
+                out_dir: d.join("out-weights"),
+                no_boost: false,
+                link_delay: None,
+                weights: Some(file.clone()),
+            };
+            let e = run(&args).unwrap_err();
+            assert!(e.contains(&file.display().to_string()), "{e}");
+            assert!(
+                !d.join("out-weights").exists(),
+                "nothing written after a refusal"
+            );
+        }
     }
 }

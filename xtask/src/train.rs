@@ -15,7 +15,7 @@ use candle_core::{Device, Tensor};
 use indicatif::{ProgressBar, ProgressStyle};
 use kb_data::{
     fetch::default_cache, index::INDEX_FILE, Mixture, MixtureSampler, Pools, SamplerConfig, Split,
-    Target, Task,
+    Target, Task, World,
 };
 use kb_models::{
     level::LevelConfig,
@@ -116,6 +116,11 @@ pub struct Args {
     /// than the mixture: `on` or `off` (the default).
     #[arg(long)]
     fill: Option<Switch>,
+    /// Ranges mixtures are drawn from: `narrow` (one measured head, the first
+    /// runs' rooms; the default) or `wide` (many heads, dense double-talk,
+    /// wider rooms and levels, perturbed voices, mono; data/README.md).
+    #[arg(long)]
+    world: Option<World>,
     /// Steps between validations.
     #[arg(long)]
     eval_every: Option<u64>,
@@ -134,7 +139,7 @@ pub struct Args {
     /// Seed of weights, data order and hint dropout.
     #[arg(long)]
     seed: Option<u64>,
-    /// Data cache made by `cargo xtask data fetch` (default: $KB_DATA_CACHE, else /work/cache).
+    /// Data cache made by `cargo xtask data fetch` (default: $KB_DATA_CACHE, else ~/.cache/knowledge-boost or the platform's cache folder).
     #[arg(long)]
     cache: Option<PathBuf>,
     /// Threads for candle (set once at start-up; default: all cores); the fast path uses up to 2.
@@ -193,6 +198,8 @@ pub struct RunFile {
     pub order_min_degrees: f64,
     /// Whether a talker's short clips are chained to fill the mixture (absent in older run files: no).
     pub fill: bool,
+    /// Ranges the training and validation mixtures are drawn from (absent in older run files: narrow).
+    pub world: World,
     /// Steps between validations.
     pub eval_every: u64,
     /// Steps between checkpoints.
@@ -226,6 +233,7 @@ impl Default for RunFile {
             order: SourceOrder::Pit,
             order_min_degrees: 15.0,
             fill: false,
+            world: World::Narrow,
             eval_every: 500,
             checkpoint_every: 100,
             val_count: 64,
@@ -273,6 +281,7 @@ impl RunFile {
             target,
             order,
             order_min_degrees,
+            world,
             eval_every,
             checkpoint_every,
             val_count
@@ -479,11 +488,12 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         return Err("--freeze-large on needs --model joint and a trained --large-from".into());
     }
     let pools = load_pools(&args.cache.clone().unwrap_or_else(default_cache), task)?;
+    let base = run.world.config();
     let mix_cfg = SamplerConfig {
         seconds: run.seconds,
         target: run.target,
-        fill: run.fill,
-        ..SamplerConfig::default()
+        fill: run.fill || base.fill,
+        ..base
     };
     let train = MixtureSampler::with_config(
         pools.clone(),

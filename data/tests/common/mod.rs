@@ -62,9 +62,5 @@ pub fn pools(split: Split) -> Arc<Pools> {
             samples: noise(2.5, k).into(),
         })
         .collect();
-    Arc::new(Pools {
-        speech,
-        noise,
-        heads: vec![Arc::new(Head::spherical())],
-    })
+    Arc::new(Pools::new(speech, noise, vec![Arc::new(Head::spherical())]))
 }

@@ -133,6 +133,9 @@ fn controls(
         ui.label("Output gain");
         ui.add(ParamSlider::for_param(&params.gain, setter).with_width(SLIDER_WIDTH));
         ui.end_row();
+        ui.label("Reduction");
+        ui.add(ParamSlider::for_param(&params.reduction, setter).with_width(SLIDER_WIDTH));
+        ui.end_row();
         ui.label("Weight file");
         ui.vertical(|ui| {
             ui.add(

@@ -49,6 +49,8 @@ pub struct Table {
     pub task: String,
     /// Mixtures evaluated.
     pub count: usize,
+    /// Mean share of frames in which two or more talkers are active.
+    pub double_talk: f64,
     /// The unprocessed input's PESQ and STOI.
     pub input: InputResult,
     /// One entry per model.
@@ -90,8 +92,10 @@ impl Table {
     /// The table in Markdown.
     pub fn markdown(&self) -> String {
         let mut s = format!(
-            "Task {}, {} test mixtures, streaming engines (mean ± 95% interval)\n\n| model | params | GMAC/s | SI-SDRi (dB) | PESQ (WB) | STOI |\n| --- | --- | --- | --- | --- | --- |\n",
-            self.task, self.count
+            "Task {}, {} test mixtures ({:.0} % of frames double-talk), streaming engines (mean ± 95% interval)\n\n| model | params | GMAC/s | SI-SDRi (dB) | PESQ (WB) | STOI |\n| --- | --- | --- | --- | --- | --- |\n",
+            self.task,
+            self.count,
+            100.0 * self.double_talk
         );
         s += &format!(
             "| input (unprocessed) | | | 0 | {} | {:.3} |\n",

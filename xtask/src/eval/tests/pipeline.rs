@@ -71,7 +71,11 @@ fn cases(n: usize) -> Vec<Case> {
                         .collect()
                 })
                 .collect();
-            Case { mixture, sources }
+            Case {
+                mixture,
+                sources,
+                double_talk: 0.0,
+            }
         })
         .collect()
 }
