@@ -24,6 +24,7 @@ EXPECTED_PARAMETERS = {
     "boost": (True, None),
     "mix": (100.0, None),
     "output_gain_db": (0.0, None),
+    "reduction_db": (60.0, None),
     "bypass": (False, None),
 }
 
