@@ -7,7 +7,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::hrtf::Head;
-use crate::tail::diffuse_tail;
+use crate::tail::diffuse_noise;
 
 /// The background of a mixture.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,7 +22,7 @@ pub struct BackgroundMeta {
 /// low-pass with the pole drawn in `[0, 0.95)`; unscaled.
 pub fn diffuse_background(head: &Head, n: usize, rng: &mut StdRng) -> ([Vec<f32>; 2], f64) {
     let tilt = rng.random_range(0.0..0.95);
-    let mut ears = diffuse_tail(head, &vec![1.0f32; n], rng);
+    let mut ears = diffuse_noise(head, n, rng);
     for ear in &mut ears {
         let mut y = 0.0f64;
         for v in ear.iter_mut() {

@@ -128,15 +128,10 @@ impl HrirSource for SphericalHead {
     }
 
     fn hrir(&self, direction: [f64; 3]) -> [Vec<f32>; 2] {
-        let norm = direction
-            .iter()
-            .map(|v| v * v)
-            .sum::<f64>()
-            .sqrt()
-            .max(1e-12);
+        let unit = unit(direction);
         [1.0, -1.0].map(|side: f64| {
             // Angle between the source and this ear's axis.
-            let theta = (side * direction[1] / norm).clamp(-1.0, 1.0).acos();
+            let theta = (side * unit[1]).clamp(-1.0, 1.0).acos();
             let (shadow, delay) = sphere_ear(self.radius, theta, self.taps);
             place_at(&shadow, LEAD as f64 + delay * SAMPLE_RATE as f64, self.taps)
         })
@@ -173,19 +168,39 @@ pub fn sphere_ear(radius: f64, theta: f64, taps: usize) -> (Vec<f64>, f64) {
     (shadow, delay)
 }
 
+/// `direction` scaled to unit length (a zero vector stays zero).
+pub fn unit(direction: [f64; 3]) -> [f64; 3] {
+    let norm = direction
+        .iter()
+        .map(|v| v * v)
+        .sum::<f64>()
+        .sqrt()
+        .max(1e-12);
+    direction.map(|v| v / norm)
+}
+
 /// `response` delayed to start at the fractional sample `onset`, `taps` long.
 pub fn place_at(response: &[f64], onset: f64, taps: usize) -> Vec<f32> {
+    shift_by(response, onset, taps)
+        .into_iter()
+        .map(|v| v as f32)
+        .collect()
+}
+
+/// `response` delayed by the fractional `shift` samples (windowed-sinc
+/// interpolation), `taps` long, in full precision.
+pub fn shift_by(response: &[f64], shift: f64, taps: usize) -> Vec<f64> {
     (0..taps)
         .map(|i| {
             // Only the taps within the interpolator's reach are non-zero.
-            let centre = i as f64 - onset;
+            let centre = i as f64 - shift;
             let lo = (centre - SINC_HALF_WIDTH).floor().max(0.0) as usize;
             let hi = ((centre + SINC_HALF_WIDTH).ceil().max(0.0) as usize).min(response.len());
             response[lo.min(hi)..hi]
                 .iter()
                 .enumerate()
                 .map(|(k, s)| s * fractional_tap(centre - (lo + k) as f64))
-                .sum::<f64>() as f32
+                .sum::<f64>()
         })
         .collect()
 }

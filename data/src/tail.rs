@@ -25,7 +25,15 @@ pub fn diffuse_coherence(freq: f64) -> f64 {
 /// `[left, right]` tail of `envelope.len()` samples; `envelope[i]` is the
 /// standard deviation, per unit of the head's mean HRIR energy, at sample `i`.
 pub fn diffuse_tail(head: &Head, envelope: &[f32], rng: &mut impl Rng) -> [Vec<f32>; 2] {
-    let len = envelope.len();
+    diffuse_noise(head, envelope.len(), rng).map(|mut t| {
+        t.iter_mut().zip(envelope).for_each(|(v, e)| *v *= e);
+        t
+    })
+}
+
+/// `[left, right]` diffuse noise of `len` samples at unit standard deviation
+/// per unit of the head's mean HRIR energy (the tail under a flat envelope).
+pub fn diffuse_noise(head: &Head, len: usize, rng: &mut impl Rng) -> [Vec<f32>; 2] {
     if len == 0 {
         return [Vec::new(), Vec::new()];
     }
@@ -44,7 +52,6 @@ pub fn diffuse_tail(head: &Head, envelope: &[f32], rng: &mut impl Rng) -> [Vec<f
     [left, right].map(|spec| {
         let mut t = inverse(spec, n);
         t.truncate(len);
-        t.iter_mut().zip(envelope).for_each(|(v, e)| *v *= e);
         t
     })
 }

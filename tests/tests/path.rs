@@ -17,12 +17,24 @@ use knowledge_boost::{
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
 fn stream(path: &mut AudioPath, x: &[Vec<f32>; 2], c: &Controls, seed: u64) -> [Vec<f32>; 4] {
+    let mut rng = StdRng::seed_from_u64(seed);
+    play(path, x, |pos, n| {
+        (rng.random_range(1..=2048).min(n - pos), *c)
+    })
+}
+
+/// Plays `x` through `path` in blocks: `next(pos, n)` gives the length and
+/// the controls of the block that starts at `pos` of `n` samples.
+fn play(
+    path: &mut AudioPath,
+    x: &[Vec<f32>; 2],
+    mut next: impl FnMut(usize, usize) -> (usize, Controls),
+) -> [Vec<f32>; 4] {
     let n = x[0].len();
     let mut out: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0; n]);
-    let mut rng = StdRng::seed_from_u64(seed);
     let mut pos = 0;
     while pos < n {
-        let len = rng.random_range(1..=2048).min(n - pos);
+        let (len, c) = next(pos, n);
         let r = pos..pos + len;
         let [a, b, cc, d] = &mut out;
         path.process(
@@ -33,7 +45,7 @@ fn stream(path: &mut AudioPath, x: &[Vec<f32>; 2], c: &Controls, seed: u64) -> [
                 &mut cc[r.clone()],
                 &mut d[r],
             ],
-            c,
+            &c,
         );
         pos += len;
     }
@@ -362,24 +374,10 @@ fn reduction_zero_returns_the_latency_aligned_input_and_a_change_ramps_without_a
         .expect("path");
         assert!(path.has_model());
         // Each control set plays one equal part of the input, in blocks of 480.
-        let n = x[0].len();
-        let mut out: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0; n]);
-        for (k, start) in (0..n).step_by(480).enumerate() {
-            let r = start..(start + 480).min(n);
-            let part = (k * 480 * c.len() / n).min(c.len() - 1);
-            let [a, b, cc, d] = &mut out;
-            path.process(
-                [&x[0][r.clone()], &x[1][r.clone()]],
-                [
-                    &mut a[r.clone()],
-                    &mut b[r.clone()],
-                    &mut cc[r.clone()],
-                    &mut d[r],
-                ],
-                &c[part],
-            );
-        }
-        out
+        play(&mut path, &x, |pos, n| {
+            let part = (pos * c.len() / n).min(c.len() - 1);
+            (480.min(n - pos), c[part])
+        })
     };
     let at = |reduction_db| Controls {
         reduction_db,

@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use super::ear_filter::Pinna;
-use crate::hrtf::{place_at, sphere_ear, HrirSource, LEAD};
+use crate::hrtf::{place_at, sphere_ear, unit, HrirSource, LEAD};
 use crate::SAMPLE_RATE;
 
 /// Where one ear sits on the sphere.
@@ -93,13 +93,7 @@ impl HrirSource for ParametricHead {
     }
 
     fn hrir(&self, direction: [f64; 3]) -> [Vec<f32>; 2] {
-        let norm = direction
-            .iter()
-            .map(|v| v * v)
-            .sum::<f64>()
-            .sqrt()
-            .max(1e-12);
-        let unit = direction.map(|v| v / norm);
+        let unit = unit(direction);
         std::array::from_fn(|e| {
             let axis = self.ears[e].axis();
             let cos = (0..3).map(|i| unit[i] * axis[i]).sum::<f64>();

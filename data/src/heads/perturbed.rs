@@ -9,8 +9,7 @@ use rand::{Rng, SeedableRng};
 
 use super::ear_filter::Pinna;
 use super::parametric::draw_pinna;
-use crate::conv::fractional_tap;
-use crate::hrtf::{sphere_ear, Head, HrirSource};
+use crate::hrtf::{shift_by, sphere_ear, unit, Head, HrirSource};
 use crate::SAMPLE_RATE;
 
 /// Smooth functions on the sphere the jitter is made of (real spherical
@@ -85,13 +84,7 @@ impl HrirSource for PerturbedHead {
     }
 
     fn hrir(&self, direction: [f64; 3]) -> [Vec<f32>; 2] {
-        let norm = direction
-            .iter()
-            .map(|v| v * v)
-            .sum::<f64>()
-            .sqrt()
-            .max(1e-12);
-        let unit = direction.map(|v| v / norm);
+        let unit = unit(direction);
         let b = basis(unit);
         let base = self.base.hrir(direction);
         let fs = SAMPLE_RATE as f64;
@@ -104,18 +97,9 @@ impl HrirSource for PerturbedHead {
             let theta = (side * unit[1]).clamp(-1.0, 1.0).acos();
             let (_, ear_delay) = sphere_ear(0.0875, theta, 0);
             let shift = (self.itd_scale - 1.0) * ear_delay * fs + dot(&self.delay[e]);
-            let n = base[e].len();
-            let mut out: Vec<f64> = (0..n)
-                .map(|i| {
-                    let centre = i as f64 - shift;
-                    let lo = (centre - 8.0).floor().max(0.0) as usize;
-                    let hi = ((centre + 8.0).ceil().max(0.0) as usize).min(n - 1);
-                    (lo..=hi)
-                        .map(|j| base[e][j] as f64 * fractional_tap(centre - j as f64))
-                        .sum::<f64>()
-                        * gain
-                })
-                .collect();
+            let response: Vec<f64> = base[e].iter().map(|v| *v as f64).collect();
+            let mut out = shift_by(&response, shift, response.len());
+            out.iter_mut().for_each(|v| *v *= gain);
             self.pinnae[e].apply(unit, &mut out);
             out.into_iter().map(|v| v as f32).collect()
         })
