@@ -11,6 +11,7 @@ mod info;
 mod install;
 mod plot;
 mod process;
+mod speaker;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -43,6 +44,8 @@ enum Command {
     Eval(Box<eval::Args>),
     /// Copy the release bundles to the user's CLAP and VST3 folders (`--uninstall` removes them).
     Install(install::Args),
+    /// Tell the corpus's talkers apart with the speaker encoder: equal error rate of enrollment pairs.
+    Speaker(speaker::Args),
     /// Draw training curves (validation SI-SDRi, loss, gradient norm) of one or more runs to PNG.
     Plot(plot::Args),
 }
@@ -94,6 +97,7 @@ fn main() {
         Command::Train(args) => train::run(&args),
         Command::Plot(args) => plot::run(&args),
         Command::Install(args) => install::run(&args).map_err(Into::into),
+        Command::Speaker(args) => speaker::run(&args).map_err(Into::into),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");
