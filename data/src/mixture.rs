@@ -8,6 +8,7 @@
 use rand::distr::weighted::WeightedIndex;
 use rand::distr::Distribution;
 use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
@@ -64,8 +65,13 @@ impl std::fmt::Display for Target {
 pub struct MixConfig {
     /// Mixture length in seconds.
     pub seconds: f64,
-    /// Longest enrollment clip in seconds (target extraction).
+    /// Longest enrollment in seconds (target extraction).
     pub enrollment_seconds: f64,
+    /// Shortest enrollment in seconds: the target talker's other clips are
+    /// chained (`fill_gap` apart) until a length drawn from this to
+    /// `enrollment_seconds` is reached, or the talker's clips run out.
+    #[serde(default = "short_enrollment")]
+    pub enrollment_min_seconds: f64,
     /// Reverberation time range in seconds.
     pub rt60: (f64, f64),
     /// Source distance range in metres.
@@ -112,6 +118,10 @@ pub struct MixConfig {
     pub head_bank: bool,
 }
 
+fn short_enrollment() -> f64 {
+    3.0
+}
+
 fn narrow_fill_gap() -> (f64, f64) {
     (0.05, 0.3)
 }
@@ -128,7 +138,8 @@ impl Default for MixConfig {
     fn default() -> Self {
         MixConfig {
             seconds: 4.0,
-            enrollment_seconds: 5.0,
+            enrollment_seconds: 10.0,
+            enrollment_min_seconds: short_enrollment(),
             rt60: (0.1, 0.8),
             distance: (0.5, 3.0),
             relative_level_db: (-5.0, 5.0),
@@ -167,10 +178,13 @@ impl MixConfig {
                 self.seconds
             )));
         }
-        if !(self.enrollment_seconds.is_finite() && self.enrollment_seconds > 0.0) {
+        if !(self.enrollment_seconds.is_finite()
+            && self.enrollment_min_seconds > 0.0
+            && self.enrollment_min_seconds <= self.enrollment_seconds)
+        {
             return Err(Error::Invalid(format!(
-                "enrollment length {} s must be positive",
-                self.enrollment_seconds
+                "enrollment length {} to {} s must be positive and ordered",
+                self.enrollment_min_seconds, self.enrollment_seconds
             )));
         }
         if !ordered(self.rt60) || self.rt60.0 < 0.05 || self.rt60.1 > 3.0 {
@@ -312,19 +326,26 @@ pub struct NoiseMeta {
     pub gain_db: f64,
 }
 
-/// The enrollment clip of a target-extraction mixture.
+/// The enrollment of a target-extraction mixture: clips of the target
+/// talker chained, one gain for all.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnrollmentMeta {
-    /// Clip identifier (a different utterance of the target talker).
+    /// First clip's identifier (a different utterance of the target talker).
     pub file: String,
     /// Talker (the target's).
     pub speaker: String,
-    /// First sample taken from the clip.
+    /// First sample taken from the first clip.
     pub clip_offset: usize,
-    /// Number of samples.
+    /// Number of samples taken from the first clip.
     pub length: usize,
-    /// Gain applied, dB.
+    /// Gain applied to every clip, dB.
     pub gain_db: f64,
+    /// The clips chained after the first (`start` is the sample of the enrollment where each begins).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more: Vec<Piece>,
+    /// Length of the whole enrollment in samples (the first clip's when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<usize>,
 }
 
 /// Everything needed to rebuild a mixture.
@@ -920,11 +941,38 @@ pub fn draw(
                 .filter(|&c| c != target_clips[0])
                 .collect();
         }
-        let clip = &pools.speech[others[rng.random_range(0..others.len())]];
-        let max = (cfg.enrollment_seconds * SAMPLE_RATE as f64).round() as usize;
-        let len = clip.samples.len().min(max.max(1));
-        let offset = rng.random_range(0..=clip.samples.len() - len);
-        let mut e = vec![clip.samples.to_vec(offset, len)];
+        others.shuffle(&mut rng);
+        let samples = |s: f64| (s * SAMPLE_RATE as f64).round() as usize;
+        let want = samples(uniform(
+            &mut rng,
+            (cfg.enrollment_min_seconds, cfg.enrollment_seconds),
+        ))
+        .max(1);
+        // The first clip from a random offset when it alone is long enough,
+        // then the others from their starts, `fill_gap` apart, in turn.
+        let first = &pools.speech[others[0]];
+        let len = first.samples.len().min(want);
+        let offset = rng.random_range(0..=first.samples.len() - len);
+        let mut e = first.samples.to_vec(offset, len);
+        let mut more = Vec::new();
+        for &c in others.iter().skip(1) {
+            let gap = samples(uniform(&mut rng, cfg.fill_gap));
+            if e.len() + gap >= want {
+                break;
+            }
+            let clip = &pools.speech[c];
+            let take = clip.samples.len().min(want - e.len() - gap);
+            e.resize(e.len() + gap, 0.0);
+            more.push(Piece {
+                file: clip.id.clone(),
+                clip_offset: 0,
+                start: e.len(),
+                length: take,
+                gain_db: 0.0,
+            });
+            e.extend(clip.samples.to_vec(0, take));
+        }
+        let mut e = vec![e];
         let level = uniform(&mut rng, cfg.level_dbfs);
         let mut g = (10f64.powf(level / 10.0) / power(&e).max(1e-20)).sqrt();
         let peak = e[0].iter().fold(0.0f32, |m, v| m.max(v.abs())) as f64;
@@ -932,13 +980,18 @@ pub fn draw(
             g = 0.95 / peak;
         }
         scale(&mut e, g);
+        let gain_db = 20.0 * g.max(1e-20).log10();
+        more.iter_mut().for_each(|p| p.gain_db = gain_db);
+        let total = e[0].len();
         enrollment = e.pop();
         enrollment_meta = Some(EnrollmentMeta {
-            file: clip.id.clone(),
-            speaker: clip.speaker.clone(),
+            file: first.id.clone(),
+            speaker: first.speaker.clone(),
             clip_offset: offset,
             length: len,
-            gain_db: 20.0 * g.max(1e-20).log10(),
+            gain_db,
+            total: (!more.is_empty()).then_some(total),
+            more,
         });
     }
 

@@ -145,9 +145,19 @@ fn task_rules() {
         let e = m.meta.enrollment.as_ref().unwrap();
         assert_eq!(e.speaker, m.meta.sources[0].speaker);
         assert_ne!(e.file, m.meta.sources[0].file);
-        // The enrollment is the named stretch of the named clip, scaled.
-        let clip = pools.speech.iter().find(|c| c.id == e.file).unwrap();
-        let original = clip.samples.to_vec(e.clip_offset, e.length);
+        // The enrollment is the named stretches of the named clips at their
+        // places, silence between them, one gain for all.
+        let clip = |id: &str| pools.speech.iter().find(|c| c.id == id).unwrap();
+        let mut original = vec![0.0f32; e.total.unwrap_or(e.length)];
+        original[..e.length]
+            .copy_from_slice(&clip(&e.file).samples.to_vec(e.clip_offset, e.length));
+        for p in &e.more {
+            assert_eq!(p.gain_db, e.gain_db);
+            assert!(p.start >= e.length, "pieces follow the first clip");
+            original[p.start..p.start + p.length]
+                .copy_from_slice(&clip(&p.file).samples.to_vec(p.clip_offset, p.length));
+        }
+        assert_eq!(original.len(), enrollment.len());
         let g = 10f64.powf(e.gain_db / 20.0);
         let err: f64 = original
             .iter()
@@ -155,6 +165,20 @@ fn task_rules() {
             .map(|(&a, &b)| (a as f64 * g - b as f64).powi(2))
             .sum();
         assert!(err < 1e-8 * energy(enrollment), "enrollment mismatch {err}");
+        // At most the longest enrollment; at least the shortest when the
+        // talker's other clips hold that much.
+        let cfg = m.meta.config;
+        let seconds = enrollment.len() as f64 / 16_000.0;
+        assert!(seconds <= cfg.enrollment_seconds + 1e-9, "{seconds} s");
+        let available: usize = pools
+            .speech
+            .iter()
+            .filter(|c| c.speaker == e.speaker && c.id != m.meta.sources[0].file)
+            .map(|c| c.samples.len())
+            .sum();
+        if available as f64 / 16_000.0 >= cfg.enrollment_seconds + 3.0 {
+            assert!(seconds >= cfg.enrollment_min_seconds - 0.31, "{seconds} s");
+        }
     }
 }
 
