@@ -89,6 +89,12 @@ impl KnowledgeBoost {
 }
 
 const STEREO: Option<NonZeroU32> = NonZeroU32::new(2);
+const MONO: Option<NonZeroU32> = NonZeroU32::new(1);
+
+/// The left and right channel of a bus (the one channel twice on a mono bus).
+fn ears<'a>(bus: &'a [&mut [f32]]) -> [&'a [f32]; 2] {
+    [&bus[0][..], &bus[bus.len() - 1][..]]
+}
 
 impl Plugin for KnowledgeBoost {
     const NAME: &'static str = "Knowledge Boost";
@@ -97,19 +103,35 @@ impl Plugin for KnowledgeBoost {
     const EMAIL: &'static str = "knowledge-boost@example.org";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
-    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[AudioIOLayout {
-        main_input_channels: STEREO,
-        main_output_channels: STEREO,
-        aux_input_ports: &[],
-        aux_output_ports: &[new_nonzero_u32(2)],
-        names: PortNames {
-            layout: Some("Binaural"),
-            main_input: Some("Mixture"),
-            main_output: Some("Talker 1"),
-            aux_inputs: &[],
-            aux_outputs: &["Talker 2"],
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout {
+            main_input_channels: STEREO,
+            main_output_channels: STEREO,
+            aux_input_ports: &[],
+            aux_output_ports: &[new_nonzero_u32(2)],
+            names: PortNames {
+                layout: Some("Binaural"),
+                main_input: Some("Mixture"),
+                main_output: Some("Talker 1"),
+                aux_inputs: &[],
+                aux_outputs: &["Talker 2"],
+            },
         },
-    }];
+        // A mono track: the input feeds both ears, each bus gives the mean of its two.
+        AudioIOLayout {
+            main_input_channels: MONO,
+            main_output_channels: MONO,
+            aux_input_ports: &[],
+            aux_output_ports: &[new_nonzero_u32(1)],
+            names: PortNames {
+                layout: Some("Mono"),
+                main_input: Some("Mixture"),
+                main_output: Some("Talker 1"),
+                aux_inputs: &[],
+                aux_outputs: &["Talker 2"],
+            },
+        },
+    ];
 
     type SysExMessage = ();
     type BackgroundTask = ();
@@ -153,7 +175,8 @@ impl Plugin for KnowledgeBoost {
                     .store(buffer_config.sample_rate.round() as u32, Relaxed);
                 self.host_rate = buffer_config.sample_rate;
                 self.path = Some(path);
-                self.scratch = vec![0.0; 2 * buffer_config.max_buffer_size.max(1) as usize];
+                // Input ears, then the right ears of both buses for the mono layout.
+                self.scratch = vec![0.0; 4 * buffer_config.max_buffer_size.max(1) as usize];
                 true
             }
             Err(e) => {
@@ -183,8 +206,10 @@ impl Plugin for KnowledgeBoost {
         let Some(path) = self.path.as_mut() else {
             return ProcessStatus::Error("not activated");
         };
-        let block = self.scratch.len() / 2;
-        let (in_l, in_r) = self.scratch.split_at_mut(block);
+        let block = self.scratch.len() / 4;
+        let (ins, spare) = self.scratch.split_at_mut(2 * block);
+        let (in_l, in_r) = ins.split_at_mut(block);
+        let (main_r, aux_r) = spare.split_at_mut(block);
         // A host that leaves the auxiliary output out (pedalboard, an unconnected
         // bus) gets talker 1 on the main bus; the patched wrapper points the
         // missing channels at scratch storage, so nothing else changes here.
@@ -195,40 +220,54 @@ impl Plugin for KnowledgeBoost {
             return ProcessStatus::Error("the auxiliary output is missing");
         };
         let aux = aux_out.as_slice();
-        if main.len() < 2 || aux.len() < 2 {
-            return ProcessStatus::Error("the plugin needs stereo buses");
+        let mono = main.len() == 1;
+        if main.is_empty() || aux.len() != main.len() {
+            return ProcessStatus::Error("the buses need one channel each or two each");
         }
         let n = main[0].len();
-        if aux[0].len() < n || aux[1].len() < n {
+        if aux.iter().any(|c| c.len() < n) {
             return ProcessStatus::Error("the auxiliary output is shorter than the block");
         }
         let rate = self.host_rate;
-        self.telemetry
-            .input_level
-            .update(&[&main[0][..], &main[1][..]], rate);
+        self.telemetry.input_level.update(&ears(main), rate);
         let mut pos = 0;
         while pos < n {
             let len = block.min(n - pos);
             let r = pos..pos + len;
             in_l[..len].copy_from_slice(&main[0][r.clone()]);
-            in_r[..len].copy_from_slice(&main[1][r.clone()]);
+            in_r[..len].copy_from_slice(&main[main.len() - 1][r.clone()]);
             let (m0, m1) = main.split_at_mut(1);
             let (a0, a1) = aux.split_at_mut(1);
+            let (right, aux_right) = if mono {
+                (&mut main_r[..len], &mut aux_r[..len])
+            } else {
+                (&mut m1[0][r.clone()], &mut a1[0][r.clone()])
+            };
             path.process(
                 [&in_l[..len], &in_r[..len]],
                 [
                     &mut m0[0][r.clone()],
-                    &mut m1[0][r.clone()],
+                    right,
                     &mut a0[0][r.clone()],
-                    &mut a1[0][r],
+                    aux_right,
                 ],
                 &controls,
             );
+            if mono {
+                for (bus, right) in [
+                    (&mut m0[0][r.clone()], &main_r[..len]),
+                    (&mut a0[0][r], &aux_r[..len]),
+                ] {
+                    bus.iter_mut()
+                        .zip(right)
+                        .for_each(|(l, r)| *l = 0.5 * (*l + r));
+                }
+            }
             pos += len;
         }
         let t = &self.telemetry;
-        t.main_level.update(&[&main[0][..], &main[1][..]], rate);
-        t.aux_level.update(&[&aux[0][..], &aux[1][..]], rate);
+        t.main_level.update(&ears(main), rate);
+        t.aux_level.update(&ears(aux), rate);
         ProcessStatus::Normal
     }
 }

@@ -107,7 +107,7 @@ pub fn run(plugin: &Path, seed: u64, activations: usize, seconds: f64) -> Result
             }
             io.process(
                 &mut proc,
-                (n, AuxBus::Connected),
+                (n, AuxBus::Connected, false),
                 &InputEvents::from_buffer(&events),
             )?;
             for ch in &io.outbuf {

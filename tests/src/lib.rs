@@ -9,6 +9,7 @@ use std::{
 };
 
 use clack_extensions::{
+    audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig},
     latency::PluginLatency,
     params::PluginParams,
     render::{PluginRender, RenderMode},
@@ -113,6 +114,9 @@ pub struct Run {
     pub seed: u64,
     /// How the host offers the auxiliary output (talker 2).
     pub aux: AuxBus,
+    /// Select the plugin's mono port configuration (one channel in, one per bus)
+    /// and play `input[0]` alone; `Output` then holds each bus's channel twice.
+    pub mono: bool,
 }
 
 /// How a host offers the plugin's auxiliary output port.
@@ -180,22 +184,23 @@ impl Blocks {
     fn process(
         &mut self,
         proc: &mut StartedPluginAudioProcessor<TestHost>,
-        (n, aux): (usize, AuxBus),
+        (n, aux, mono): (usize, AuxBus, bool),
         events: &InputEvents,
     ) -> Result<(), String> {
+        let width = if mono { 1 } else { 2 };
         let input_audio = self.input_ports.with_input_buffers([AudioPortBuffer {
             latency: 0,
             channels: AudioPortBufferType::f32_input_only(
-                self.inbuf
+                self.inbuf[..width]
                     .iter_mut()
                     .map(|b| InputChannel::variable(&mut b[..n])),
             ),
         }]);
         let (main, rest) = self.outbuf.split_at_mut(2);
-        let aux_channels = if aux == AuxBus::Connected { 2 } else { 0 };
+        let aux_channels = if aux == AuxBus::Connected { width } else { 0 };
         let ports = if aux == AuxBus::Absent { 1 } else { 2 };
         let mut output_audio = self.output_ports.with_output_buffers(
-            [main, &mut rest[..aux_channels]]
+            [&mut main[..width], &mut rest[..aux_channels]]
                 .map(|bus| AudioPortBuffer {
                     latency: 0,
                     channels: AudioPortBufferType::f32_output_only(
@@ -214,8 +219,36 @@ impl Blocks {
             None,
         )
         .map_err(|x| format!("process: {x:?}"))?;
+        if mono {
+            let [l, r, al, ar] = &mut self.outbuf;
+            r[..n].copy_from_slice(&l[..n]);
+            ar[..n].copy_from_slice(&al[..n]);
+        }
         Ok(())
     }
+}
+
+/// Selects the plugin's mono port configuration (the second it declares).
+fn select_mono(instance: &mut PluginInstance<TestHost>) -> Result<(), String> {
+    let configs: PluginAudioPortsConfig = instance
+        .plugin_shared_handle()
+        .get_extension()
+        .ok_or("no audio-ports-config extension")?;
+    let handle = instance.plugin_handle();
+    let mut buffer = AudioPortsConfigBuffer::new();
+    let count = configs.count(&handle);
+    let mono = (0..count)
+        .filter_map(|i| {
+            configs
+                .get(&handle, i, &mut buffer)
+                .map(|c| (c.id, c.name.to_vec()))
+        })
+        .find(|(_, name)| name == b"Mono")
+        .map(|(id, _)| id)
+        .ok_or("the plugin declares no port configuration named Mono")?;
+    configs
+        .select(&handle, mono)
+        .map_err(|x| format!("select the mono configuration: {x:?}"))
 }
 
 /// Puts the plugin into CLAP's offline render mode (it waits for every hint).
@@ -264,6 +297,9 @@ pub fn process(run: &Run, input: [&[f32]; 2]) -> Result<Output, String> {
     if run.offline {
         render_offline(&mut instance)?;
     }
+    if run.mono {
+        select_mono(&mut instance)?;
+    }
 
     let config = PluginAudioConfiguration {
         sample_rate: run.rate,
@@ -294,7 +330,7 @@ pub fn process(run: &Run, input: [&[f32]; 2]) -> Result<Output, String> {
         for (b, x) in blocks_io.inbuf.iter_mut().zip(input) {
             b[..n].copy_from_slice(&x[pos..pos + n]);
         }
-        blocks_io.process(&mut proc, (n, run.aux), &InputEvents::empty())?;
+        blocks_io.process(&mut proc, (n, run.aux, run.mono), &InputEvents::empty())?;
         for (c, b) in channels.iter_mut().zip(&blocks_io.outbuf) {
             c.extend_from_slice(&b[..n]);
         }

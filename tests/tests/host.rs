@@ -30,6 +30,7 @@ fn run(rate: f64, offline: bool, params: Vec<(&'static str, f64)>, seed: u64) ->
         max_block: 8192,
         seed,
         aux: AuxBus::Connected,
+        mono: false,
     }
 }
 
@@ -118,6 +119,38 @@ fn a_host_without_the_auxiliary_bus_still_gets_processed_audio() {
             from_full, 0.0,
             "{aux:?}: talker 1 differs from the run with the bus"
         );
+    }
+}
+
+/// A mono track through the mono port configuration: the one input channel
+/// feeds both ears, so each bus gives the mean of the two ears the binaural
+/// configuration gives for the same channel on both inputs, and the latency is
+/// the same.
+#[test]
+fn a_mono_track_gives_the_mean_of_both_ears_of_a_diotic_binaural_run() {
+    let rate = 48_000.0;
+    let x = binaural_mixture(rate, 4.0, 9);
+    let stereo = process(&run(rate, true, Vec::new(), 5), [&x[0], &x[0]]).expect("binaural run");
+    let mono = process(
+        &Run {
+            mono: true,
+            ..run(rate, true, Vec::new(), 5)
+        },
+        [&x[0], &x[0]],
+    )
+    .expect("mono run");
+    assert_eq!(mono.latency, stereo.latency);
+    for bus in 0..2 {
+        let mean: Vec<f32> = stereo.channels[2 * bus]
+            .iter()
+            .zip(&stereo.channels[2 * bus + 1])
+            .map(|(l, r)| 0.5 * (l + r))
+            .collect();
+        let energy: f32 = mean.iter().map(|v| v * v).sum();
+        assert!(energy > 1e-3, "bus {bus} is silent");
+        let d = max_diff_shifted(&mono.channels[2 * bus], &mean, 0);
+        println!("bus {bus}: max |mono - mean of the ears| = {d:.2e}");
+        assert!(d < 1e-6, "bus {bus}: {d}");
     }
 }
 

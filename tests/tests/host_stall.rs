@@ -24,6 +24,7 @@ fn stalled_background_gives_the_small_only_output() {
         max_block: 8192,
         seed: 8,
         aux: Default::default(),
+        mono: false,
     };
     let out = process(&run, [&x[0], &x[1]]).expect("host run");
     assert!(out.channels.iter().flatten().all(|v| v.is_finite()));

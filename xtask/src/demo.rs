@@ -204,6 +204,7 @@ pub fn run(args: &Args) -> Result<(), String> {
             max_block: 1024,
             seed: 1,
             aux: Default::default(),
+            mono: false,
         };
         let padded: [Vec<f32>; 2] = mix.clone().map(|mut m| {
             m.resize(m.len() + (rate * 0.1) as usize, 0.0);

@@ -74,6 +74,11 @@ pub struct Args {
     /// Chain each talker's clips to fill the mixture (dense double-talk in the narrow world).
     #[arg(long)]
     pub fill: bool,
+    /// `binaural` (the split's heads) or `mono`: every mixture through one
+    /// omnidirectional microphone fed to both ears, as the plugin's mono layout
+    /// feeds a mono track (the same talkers, rooms and places otherwise).
+    #[arg(long, value_enum, default_value_t = Input::Binaural)]
+    pub input: Input,
     /// Data cache (default: $KB_DATA_CACHE, else ~/.cache/knowledge-boost or the platform's cache folder).
     #[arg(long)]
     pub cache: Option<PathBuf>,
@@ -86,6 +91,15 @@ pub struct Args {
     /// Store each model's SI-SDRi (with hints) in its weight file's metadata: the figure the editor shows.
     #[arg(long)]
     pub stamp: bool,
+}
+
+/// What the mixtures are recorded with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Input {
+    /// Two ears of a head (the split's heads).
+    Binaural,
+    /// One omnidirectional microphone, the same signal in both ears.
+    Mono,
 }
 
 /// One test mixture: the input [ear][t] and the clean targets [source][ear][t].
@@ -128,6 +142,10 @@ fn load_cases(args: &Args, task: Task, split: Split) -> Result<Vec<Case>, String
     let config = SamplerConfig {
         seconds: args.seconds,
         fill: args.fill || base.fill,
+        diotic_share: match args.input {
+            Input::Binaural => base.diotic_share,
+            Input::Mono => 1.0,
+        },
         ..base
     };
     let sampler =
