@@ -12,6 +12,7 @@ use kb_models::{
 
 use crate::alloc_counter::allocations_during;
 
+mod isa;
 mod train;
 
 /// Arguments of `bench`.
@@ -50,6 +51,10 @@ pub struct Args {
     /// Training benchmark: the fast path only (no candle comparison).
     #[arg(long)]
     fast_only: bool,
+    /// Compare the peak multiply-accumulate rate of f32 FMA and bf16 dot
+    /// products on this CPU (one thread) instead of timing the engines.
+    #[arg(long)]
+    isa: bool,
     /// Training benchmark: most MiB the fast path's buffers take (as `train`'s flag).
     #[arg(long, default_value_t = kb_models::train::FAST_MEMORY_MB)]
     fast_memory_mb: usize,
@@ -134,6 +139,10 @@ struct Row {
 
 /// Runs the benchmark and prints the table (and JSON).
 pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    if args.isa {
+        isa::run(50_000_000);
+        return Ok(());
+    }
     if args.train {
         return train::run(
             (args.batch, args.seconds, args.steps),
