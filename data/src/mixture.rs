@@ -755,6 +755,8 @@ pub fn draw(
         let clip_index = speakers[s][rng.random_range(0..speakers[s].len())];
         let clip = &pools.speech[clip_index];
         let speed = (cfg.speed.1 > cfg.speed.0).then(|| uniform(&mut rng, cfg.speed));
+        // The target of an extraction keeps its own voice: its enrollment is unperturbed.
+        let speed = speed.filter(|_| !(task == Task::Tse && k == 0));
         let m = speed.map_or(n, |f| speed_input_len(n, f));
         let mut used = vec![clip_index];
         let mut more = Vec::new();

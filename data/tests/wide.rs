@@ -221,3 +221,22 @@ fn the_ood_split_shares_no_clip_talker_or_head_with_training_or_validation() {
         }
     }
 }
+
+/// Target extraction keeps the target's own voice (its enrollment is the
+/// unperturbed talker), while the interferer's speed is still drawn.
+#[test]
+fn an_extraction_target_keeps_its_own_voice() {
+    let pools = common::pools(Split::Train);
+    let s = MixtureSampler::with_config(pools, Task::Tse, Split::Train, 5, wide(2.0)).unwrap();
+    for i in 0..8 {
+        let m = s.get(i);
+        let sources = &m.meta.sources;
+        assert_eq!(
+            sources[0].speed, None,
+            "mixture {i}: the target was perturbed"
+        );
+        let speed = sources[1].speed.expect("the interferer's speed is drawn");
+        assert!((0.88..=1.12).contains(&speed));
+        assert!(m.enrollment.is_some());
+    }
+}

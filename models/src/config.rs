@@ -19,6 +19,10 @@ pub const CHUNK: usize = 128;
 /// Lookahead of every preset in samples (window = chunk + lookahead): 4 ms at 16 kHz.
 pub const LOOKAHEAD: usize = 64;
 
+/// Width of the speaker embedding that conditions the target-extraction
+/// models (a Resemblyzer d-vector, `kb-speaker`).
+pub const SPEAKER_DIM: usize = 256;
+
 /// Causal local self-attention settings of one TF-GridNet (the large model's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttentionConfig {
@@ -50,6 +54,10 @@ pub struct ModelConfig {
     /// Causal input-level normalisation, or none (weights from before it have none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<LevelConfig>,
+    /// Width of the speaker embedding that scales and shifts the features
+    /// after every block but the last (target extraction), or none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<usize>,
 }
 
 impl ModelConfig {
@@ -64,12 +72,19 @@ impl ModelConfig {
             hidden,
             attention,
             level: None,
+            speaker: None,
         }
     }
 
     /// The same model with causal input-level normalisation `level`.
     pub fn with_level(mut self, level: Option<LevelConfig>) -> Self {
         self.level = level;
+        self
+    }
+
+    /// The same model conditioned on a speaker embedding of `speaker` values (target extraction).
+    pub fn with_speaker(mut self, speaker: Option<usize>) -> Self {
+        self.speaker = speaker;
         self
     }
 
@@ -167,6 +182,9 @@ impl ModelConfig {
         {
             return bad("ears, sources, d, blocks and hidden must be positive");
         }
+        if self.speaker == Some(0) {
+            return bad("a speaker embedding needs at least one value");
+        }
         if let Some(a) = self.attention {
             if a.heads == 0 || a.window == 0 || !self.d.is_multiple_of(a.heads) {
                 return bad("attention needs heads dividing d and a positive window");
@@ -236,6 +254,9 @@ impl JointConfig {
         }
         if self.small.level != self.large.level {
             return bad("small and large models must normalise the input level alike".into());
+        }
+        if self.small.speaker != self.large.speaker {
+            return bad("small and large models must take the same speaker embedding".into());
         }
         if self.compression == 0 || !self.large.out_channels().is_multiple_of(self.compression) {
             return bad(format!(

@@ -75,6 +75,12 @@ impl JointModel {
         })
     }
 
+    /// Conditions both models' streams on the speakers `embedding` [B, E] (target extraction).
+    pub fn condition(&self, state: &mut JointState, embedding: &Tensor) -> Result<()> {
+        self.small.condition(&mut state.small, embedding)?;
+        self.large.condition(&mut state.large, embedding)
+    }
+
     /// Streams T frames of the same window into both models (see [`TfGridNet::forward_frames`]).
     pub fn forward_frames(&self, window: &Tensor, state: &mut JointState) -> Result<JointOutput> {
         self.forward_frames_split(window, window, state)
@@ -139,7 +145,19 @@ impl JointModel {
     /// multiplied by `keep` [B, T] (0 = dropped: the small model sees the zero
     /// hint a missing hint gets when streaming).
     pub fn forward_with_hint_keep(&self, mixture: &Tensor, keep: &Tensor) -> Result<JointOutput> {
-        self.whole(mixture, Some(keep), [None, None])
+        self.whole(mixture, (Some(keep), None), [None, None])
+    }
+
+    /// [`Self::forward`] with an optional hint keep mask (as
+    /// [`Self::forward_with_hint_keep`]), conditioned on the speakers
+    /// `speaker` [B, E] (target extraction).
+    pub fn forward_conditioned(
+        &self,
+        mixture: &Tensor,
+        keep: Option<&Tensor>,
+        speaker: Option<&Tensor>,
+    ) -> Result<JointOutput> {
+        self.whole(mixture, (keep, speaker), [None, None])
     }
 
     /// [`Self::forward`], recording the small and the large model's intermediates.
@@ -149,18 +167,21 @@ impl JointModel {
         small_trace: Option<&mut Trace>,
         large_trace: Option<&mut Trace>,
     ) -> Result<JointOutput> {
-        self.whole(mixture, None, [small_trace, large_trace])
+        self.whole(mixture, (None, None), [small_trace, large_trace])
     }
 
     fn whole(
         &self,
         mixture: &Tensor,
-        hint_keep: Option<&Tensor>,
+        (hint_keep, speaker): (Option<&Tensor>, Option<&Tensor>),
         traces: [Option<&mut Trace>; 2],
     ) -> Result<JointOutput> {
         let (b, _, n) = mixture.dims3()?;
         let window = pad_utterance(mixture, &self.cfg.small)?;
         let mut state = self.initial_state(b, mixture.device())?;
+        if let Some(s) = speaker {
+            self.condition(&mut state, s)?;
+        }
         let mut out = self.run(&window, &window, &mut state, hint_keep, traces)?;
         out.small.audio = out.small.audio.narrow(3, 0, n)?;
         out.large.audio = out.large.audio.narrow(3, 0, n)?;

@@ -46,6 +46,8 @@ pub mod schema;
 #[cfg(feature = "candle")]
 pub mod self_attention;
 #[cfg(feature = "candle")]
+pub mod speaker_film;
+#[cfg(feature = "candle")]
 pub mod stft;
 #[cfg(feature = "candle")]
 pub mod stream_state;
@@ -65,6 +67,7 @@ pub mod window_attention;
 
 pub use config::{
     AttentionConfig, JointConfig, ModelConfig, WeightsConfig, CHUNK, LOOKAHEAD, SAMPLE_RATE,
+    SPEAKER_DIM,
 };
 pub use error::{Error, Result};
 #[cfg(feature = "candle")]

@@ -299,6 +299,7 @@ fn infer_model(src: &TensorMap, s: &str, opts: &ImportOptions) -> Result<ModelCo
             window: opts.window,
         }),
         level: None,
+        speaker: None,
     };
     cfg.validate()?;
     Ok(cfg)

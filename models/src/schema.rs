@@ -132,6 +132,13 @@ impl Schema {
             self.lstm(&format!("{b}inter_rnn."), d, h, "");
             self.linear(&format!("{b}inter_linear."), h, d);
         }
+        if let Some(e) = cfg.speaker {
+            for i in 0..cfg.blocks - 1 {
+                let s = format!("{p}speaker_films.{i}.");
+                self.linear(&format!("{s}scale."), e, d * f);
+                self.linear(&format!("{s}shift."), e, d * f);
+            }
+        }
         let Some(j) = joint else { return };
         for i in 0..cfg.blocks - 1 {
             let m = format!("{p}merges.{i}.");

@@ -2,7 +2,10 @@
 
 use candle_core::Tensor;
 
-use crate::{delay::DelayLine, level::LevelTracker, lstm::LstmState, window_attention::KvCache};
+use crate::{
+    delay::DelayLine, level::LevelTracker, lstm::LstmState, speaker_film::SpeakerCondition,
+    window_attention::KvCache,
+};
 
 /// State of one GridNet block.
 #[derive(Debug, Clone)]
@@ -33,6 +36,8 @@ pub struct GridNetState {
     pub blocks: Vec<BlockState>,
     /// Per merge module (small model of a joint pair only).
     pub merges: Vec<MergeState>,
+    /// Per speaker FiLM: the enrolled speakers' scale and shift (empty until conditioned).
+    pub speaker: Vec<SpeakerCondition>,
     /// Output deconv: last 2 block-output frames [B, D, 2, F].
     pub deconv: Tensor,
     /// iSTFT: weighted tail of the last frame [B, S * M, pad].

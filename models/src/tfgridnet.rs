@@ -12,6 +12,7 @@ use crate::{
     level::{window_gains, LevelTracker},
     merge::Merge,
     norm::LayerNorm,
+    speaker_film::SpeakerFilm,
     stft::Stft,
     stream_state::GridNetState,
     trace::{tap, Trace},
@@ -36,6 +37,7 @@ pub struct TfGridNet {
     conv_norm: LayerNorm,
     blocks: Vec<GridNetBlock>,
     merges: Vec<Merge>,
+    speakers: Vec<SpeakerFilm>,
     deconv: CausalConv2d,
     hint_channels: usize,
 }
@@ -63,6 +65,12 @@ impl TfGridNet {
                 .collect::<Result<Vec<_>>>()?,
             None => Vec::new(),
         };
+        let speakers = match cfg.speaker {
+            Some(e) => (0..cfg.blocks - 1)
+                .map(|i| SpeakerFilm::new(vb.pp("speaker_films").pp(i), e, cfg.d, cfg.freqs()))
+                .collect::<Result<Vec<_>>>()?,
+            None => Vec::new(),
+        };
         Ok(Self {
             cfg: cfg.clone(),
             stft: Stft::new(cfg.chunk, cfg.pad, &device)?,
@@ -70,6 +78,7 @@ impl TfGridNet {
             conv_norm: LayerNorm::over(vb.pp("conv_norm"), cfg.d)?,
             blocks,
             merges,
+            speakers,
             deconv: CausalConv2d::new(vb.pp("deconv"), cfg.d, cfg.out_channels())?,
             hint_channels: joint.map_or(0, |j| j.hint_channels()),
         })
@@ -83,6 +92,32 @@ impl TfGridNet {
     /// Whether the model takes hints.
     pub fn takes_hints(&self) -> bool {
         !self.merges.is_empty()
+    }
+
+    /// Whether the model needs a speaker embedding (target extraction).
+    pub fn takes_speaker(&self) -> bool {
+        !self.speakers.is_empty()
+    }
+
+    /// Conditions the streams of `state` on the speakers `embedding` [B, E]
+    /// (one per stream), for every frame that follows.
+    pub fn condition(&self, state: &mut GridNetState, embedding: &Tensor) -> Result<()> {
+        let Some(e) = self.cfg.speaker else {
+            return Err(Error::Input("this model takes no speaker embedding".into()));
+        };
+        let (b, got) = embedding.dims2()?;
+        let streams = state.conv.dim(0)?;
+        if got != e || b != streams {
+            return Err(Error::Input(format!(
+                "expected {streams} speaker embeddings of {e} values, got [{b}, {got}]"
+            )));
+        }
+        state.speaker = self
+            .speakers
+            .iter()
+            .map(|s| s.condition(embedding))
+            .collect::<Result<_>>()?;
+        Ok(())
     }
 
     /// Fresh streaming state for `batch` streams.
@@ -104,6 +139,7 @@ impl TfGridNet {
                 .iter()
                 .map(|m| m.initial_state(batch, device))
                 .collect::<Result<_>>()?,
+            speaker: Vec::new(),
             deconv: self.deconv.initial_state(batch, f, device)?,
             istft: Tensor::zeros(
                 (batch, self.cfg.sources * self.cfg.ears, self.cfg.pad),
@@ -127,7 +163,8 @@ impl TfGridNet {
     }
 
     /// [`Self::forward_frames`], recording `stft`, `conv`, `block{i}` (before
-    /// its merge), `film{j}`, `ca{j}` and `deconv` in `trace`.
+    /// its speaker FiLM and merge), `speaker{j}`, `film{j}`, `ca{j}` and
+    /// `deconv` in `trace`.
     pub fn forward_frames_traced(
         &self,
         window: &Tensor,
@@ -141,6 +178,12 @@ impl TfGridNet {
                 "model expects {} channels, got {m}",
                 self.cfg.ears
             )));
+        }
+        if self.takes_speaker() && state.speaker.is_empty() {
+            return Err(Error::Input(
+                "this model extracts a target talker: condition it on a speaker embedding first"
+                    .into(),
+            ));
         }
         let features = self.stft.analyse(window)?;
         let t = features.dim(2)?;
@@ -171,6 +214,10 @@ impl TfGridNet {
             let name = format!("block{i}");
             x = block.forward(&x, &mut state.blocks[i], &name, trace.as_deref_mut())?;
             tap(&mut trace, &name, &x);
+            if let Some(speaker) = state.speaker.get(i) {
+                x = speaker.forward(&x)?;
+                tap(&mut trace, format_args!("speaker{i}"), &x);
+            }
             if let (Some(merge), Some(hints)) = (self.merges.get(i), &hints) {
                 x = merge.forward(&x, hints, &mut state.merges[i], i, trace.as_deref_mut())?;
             }
@@ -225,9 +272,22 @@ impl TfGridNet {
     /// Whole utterance `mixture` [B, M, N] from a fresh state: output sample n
     /// is aligned with input sample n. `hints` [B, T, F, C'] for T = ceil(N / chunk).
     pub fn forward(&self, mixture: &Tensor, hints: Option<&Tensor>) -> Result<ModelOutput> {
+        self.forward_conditioned(mixture, hints, None)
+    }
+
+    /// [`Self::forward`] conditioned on the speakers `speaker` [B, E] (target extraction).
+    pub fn forward_conditioned(
+        &self,
+        mixture: &Tensor,
+        hints: Option<&Tensor>,
+        speaker: Option<&Tensor>,
+    ) -> Result<ModelOutput> {
         let (b, _, n) = mixture.dims3()?;
         let window = pad_utterance(mixture, &self.cfg)?;
         let mut state = self.initial_state(b, mixture.device())?;
+        if let Some(s) = speaker {
+            self.condition(&mut state, s)?;
+        }
         let out = self.forward_frames(&window, hints, &mut state)?;
         Ok(ModelOutput {
             audio: out.audio.narrow(3, 0, n)?,

@@ -7,7 +7,7 @@ use kb_models::{
     engine::{BoostedPair, GridNetEngine, KernelPath, Kernels},
     level::LevelConfig,
     weights::{Model, Weights},
-    JointConfig, ModelConfig, WeightsConfig,
+    JointConfig, ModelConfig, WeightsConfig, SPEAKER_DIM,
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
@@ -48,6 +48,19 @@ fn chunk(samples: &[Vec<f32>], k: usize) -> Vec<f32> {
         .collect()
 }
 
+/// A d-vector-like speaker embedding of `e` values: non-negative, unit length.
+fn speaker_embedding(e: usize, seed: u64) -> Vec<f32> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let v: Vec<f32> = (0..e).map(|_| rng.random_range(0.0..1.0f32)).collect();
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    v.iter().map(|x| x / norm).collect()
+}
+
+/// The embedding as a candle batch of one [1, E].
+fn speaker_tensor(v: &[f32]) -> Tensor {
+    Tensor::from_slice(v, (1, v.len()), &Device::Cpu).unwrap()
+}
+
 fn channels(x: &Tensor) -> Vec<Vec<f32>> {
     x.squeeze(0).unwrap().to_vec2::<f32>().unwrap()
 }
@@ -77,9 +90,16 @@ fn check_single(cfg: ModelConfig, path: KernelPath) -> f32 {
         Kernels::new(path).unwrap(),
     )
     .unwrap();
+    let speaker = cfg.speaker.map(|e| speaker_embedding(e, 5));
+    if let Some(v) = &speaker {
+        engine.set_speaker(v).unwrap();
+    }
     let mut worst = 0f32;
     for (name, x) in inputs() {
         let mut state = model.initial_state(1, &Device::Cpu).unwrap();
+        if let Some(v) = &speaker {
+            model.condition(&mut state, &speaker_tensor(v)).unwrap();
+        }
         let parts: Vec<Tensor> = candle_windows(&x)
             .iter()
             .map(|w| model.forward_frames(w, None, &mut state).unwrap().audio)
@@ -132,10 +152,15 @@ fn portable_kernels_match_candle() {
 }
 
 fn check_joint(delay: usize, level: Option<LevelConfig>) {
-    let paper = JointConfig::paper(2, delay, 2);
+    check_joint_config(JointConfig::paper(2, delay, 2), level, None);
+}
+
+fn check_joint_config(paper: JointConfig, level: Option<LevelConfig>, speaker: Option<usize>) {
+    let delay = paper.delay;
+    let s = paper.small.sources;
     let cfg = JointConfig {
-        small: paper.small.clone().with_level(level),
-        large: paper.large.clone().with_level(level),
+        small: paper.small.clone().with_level(level).with_speaker(speaker),
+        large: paper.large.clone().with_level(level).with_speaker(speaker),
         ..paper
     };
     let weights = Weights::random(WeightsConfig::Joint(cfg.clone()), 11 + delay as u64).unwrap();
@@ -143,8 +168,15 @@ fn check_joint(delay: usize, level: Option<LevelConfig>) {
         unreachable!()
     };
     let mut pair = BoostedPair::from_weights(&weights.to_file().unwrap(), Kernels::best()).unwrap();
+    let embedding = speaker.map(|e| speaker_embedding(e, 9));
+    if let Some(v) = &embedding {
+        pair.set_speaker(v).unwrap();
+    }
     for (name, x) in inputs() {
         let mut state = model.initial_state(1, &Device::Cpu).unwrap();
+        if let Some(v) = &embedding {
+            model.condition(&mut state, &speaker_tensor(v)).unwrap();
+        }
         let parts: Vec<Tensor> = candle_windows(&x)
             .iter()
             .map(|w| model.forward_frames(w, &mut state).unwrap().small.audio)
@@ -154,11 +186,11 @@ fn check_joint(delay: usize, level: Option<LevelConfig>) {
         let samples = channels(&x);
         let mut outs = Vec::with_capacity(CHUNKS);
         for k in 0..CHUNKS {
-            let mut out = vec![0f32; 2 * 2 * 128];
+            let mut out = vec![0f32; s * 2 * 128];
             pair.process(&chunk(&samples, k), true, &mut out).unwrap();
             outs.push(out);
         }
-        let err = common::rel_err(&assemble(&outs, 2, 2), &reference);
+        let err = common::rel_err(&assemble(&outs, s, 2), &reference);
         println!("joint C={delay} {name}: engine vs candle relative error {err:.2e}");
         assert!(err < 1e-4, "joint C={delay} {name}: {err}");
     }
@@ -177,4 +209,58 @@ fn level_normalised_joint_engines_match_candle() {
 #[test]
 fn joint_engines_match_candle_c3() {
     check_joint(3, None);
+}
+
+#[test]
+fn speaker_conditioned_engine_matches_candle() {
+    let cfg = ModelConfig::small(1).with_speaker(Some(SPEAKER_DIM));
+    assert!(check_single(cfg, KernelPath::detect()) < 1e-4);
+}
+
+#[test]
+fn speaker_conditioned_joint_engines_match_candle() {
+    check_joint_config(
+        JointConfig::tiny(1, 3, 2),
+        Some(LevelConfig::speech()),
+        Some(SPEAKER_DIM),
+    );
+}
+
+/// The speaker reaches the output: two enrolled voices give two different
+/// outputs of the same input, and a model that needs a voice refuses to run
+/// without one, in the engine and in candle alike.
+#[test]
+fn the_speaker_embedding_steers_the_output_and_is_required() {
+    let cfg = ModelConfig::tiny(1).with_speaker(Some(SPEAKER_DIM));
+    let weights = Weights::random(WeightsConfig::Single(cfg.clone()), 3).unwrap();
+    let file = weights.to_file().unwrap();
+    let source = kb_models::engine::tensors::TensorSource::new(&file.tensors, "");
+    let mut engine = GridNetEngine::load(&source, &cfg, None, Kernels::best()).unwrap();
+    let input: Vec<f32> = channels(&common::test_signal(128, 4)).concat();
+    let mut out = vec![0f32; 2 * 128];
+    let err = engine.process(&input, None, &mut out).unwrap_err();
+    assert!(err.to_string().contains("speaker"), "{err}");
+    let Model::Single(model) = weights.model(&Device::Cpu).unwrap() else {
+        unreachable!()
+    };
+    let mut state = model.initial_state(1, &Device::Cpu).unwrap();
+    let window = common::test_signal(128 + 64, 4);
+    assert!(model.forward_frames(&window, None, &mut state).is_err());
+    let mut outputs = Vec::new();
+    for seed in [1, 2] {
+        engine.reset();
+        engine
+            .set_speaker(&speaker_embedding(SPEAKER_DIM, seed))
+            .unwrap();
+        let mut last = vec![0f32; 2 * 128];
+        for _ in 0..4 {
+            engine.process(&input, None, &mut last).unwrap();
+        }
+        outputs.push(last);
+    }
+    let diff = common::max_abs_diff(&outputs[0], &outputs[1]);
+    let size = outputs[0].iter().fold(0f32, |a, v| a.max(v.abs()));
+    println!("two speakers: outputs differ by {diff:.3e} (largest sample {size:.3e})");
+    assert!(diff > 1e-3 * size, "the speaker does not change the output");
+    assert!(engine.set_speaker(&[0.5; 3]).is_err());
 }

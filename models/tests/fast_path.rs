@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use candle_core::Tensor;
+use candle_core::{Device, Tensor};
 use kb_models::{
     level::LevelConfig,
     metrics::Objective,
@@ -14,8 +14,9 @@ use kb_models::{
         fast::{FastModel, FastStep, ParamLayout},
         TrainSettings, Trainer,
     },
-    JointConfig, ModelConfig, WeightsConfig,
+    JointConfig, ModelConfig, WeightsConfig, SPEAKER_DIM,
 };
+use rand::{rngs::StdRng, Rng, SeedableRng};
 
 /// Random mixture [b, 2, n] and targets [b, s, 2, n] with sources summing to the mixture.
 fn batch(b: usize, s: usize, n: usize, seed: u64) -> (Tensor, Tensor) {
@@ -32,6 +33,17 @@ fn batch(b: usize, s: usize, n: usize, seed: u64) -> (Tensor, Tensor) {
         .collect();
     let targets = Tensor::stack(&sources, 0).unwrap();
     (targets.sum(1).unwrap(), targets)
+}
+
+/// `b` d-vector-like speaker embeddings of `e` values [b, e]: non-negative, unit length.
+fn speakers(b: usize, e: usize, seed: u64) -> Vec<f32> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut v: Vec<f32> = (0..b * e).map(|_| rng.random_range(0.0..1.0f32)).collect();
+    for row in v.chunks_exact_mut(e) {
+        let norm = row.iter().map(|x| x * x).sum::<f32>().sqrt();
+        row.iter_mut().for_each(|x| *x /= norm);
+    }
+    v
 }
 
 /// A tiny joint pair (C = 1, two sources) that drops hints by chunk and by utterance.
@@ -61,18 +73,19 @@ fn candle_gradients(
     mix: &Tensor,
     tgt: &Tensor,
 ) -> (f64, HashMap<String, Tensor>) {
-    candle_gradients_ordered(trainer, (mix, tgt), &[])
+    candle_gradients_ordered(trainer, (mix, tgt), &[], None)
 }
 
-/// [`candle_gradients`] with the examples marked in `fixed` scored in the targets' order.
+/// [`candle_gradients`] with the examples marked in `fixed` scored in the
+/// targets' order, conditioned on `speaker` [b, E] when given.
 fn candle_gradients_ordered(
     trainer: &Trainer,
     (mix, tgt): (&Tensor, &Tensor),
     fixed: &[bool],
+    speaker: Option<&Tensor>,
 ) -> (f64, HashMap<String, Tensor>) {
-    let loss = trainer
-        .loss_ordered(&trainer.output(mix, None).unwrap(), tgt, fixed)
-        .unwrap();
+    let estimate = trainer.output_conditioned(mix, None, speaker).unwrap();
+    let loss = trainer.loss_ordered(&estimate, tgt, fixed).unwrap();
     let grads = loss.backward().unwrap();
     let params = trainer.parameters();
     let by_name = params
@@ -110,16 +123,19 @@ fn fast_step(
 
 /// (loss, gradient by name) from the fast path on `threads` threads, a
 /// pair's hints kept as `keep` [b, frames] says (all when None), the
-/// examples marked in `fixed` scored in the targets' order.
+/// examples marked in `fixed` scored in the targets' order, conditioned on
+/// `speakers` [b, E] (empty: none).
 fn fast_gradients(
     trainer: &Trainer,
     (mix, tgt): (&Tensor, &Tensor),
     threads: usize,
     (keep, fixed): (Option<&[f32]>, &[bool]),
+    speakers: &[f32],
 ) -> (f64, HashMap<String, Tensor>) {
     let (b, _, n) = mix.dims3().unwrap();
     let (mut step, layout) = fast_step(trainer, (b, n), threads, None);
     step.set_objective(trainer.settings.objective);
+    step.set_speakers(speakers);
     let m = mix.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let t = tgt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let out = step.train(&m, &t, (b, keep, fixed));
@@ -178,14 +194,26 @@ fn check_config(
         objective,
         ..TrainSettings::default()
     };
-    let sources = match &config {
-        WeightsConfig::Single(c) => c.sources,
-        WeightsConfig::Joint(j) => j.small.sources,
+    let (sources, config_speaker) = match &config {
+        WeightsConfig::Single(c) => (c.sources, c.speaker),
+        WeightsConfig::Joint(j) => (j.small.sources, j.small.speaker),
     };
     let trainer = Trainer::new(config, settings).unwrap();
     let (mix, tgt) = batch(examples, sources, samples, 11);
-    let (loss_c, grads_c) = candle_gradients(&trainer, &mix, &tgt);
-    let (loss_f, grads_f) = fast_gradients(&trainer, (&mix, &tgt), threads, (None, &[]));
+    let speaker = match &config_speaker {
+        Some(e) => {
+            let v = speakers(examples, *e, 21);
+            Some((
+                Tensor::from_vec(v.clone(), (examples, *e), &Device::Cpu).unwrap(),
+                v,
+            ))
+        }
+        None => None,
+    };
+    let (loss_c, grads_c) =
+        candle_gradients_ordered(&trainer, (&mix, &tgt), &[], speaker.as_ref().map(|s| &s.0));
+    let flat: &[f32] = speaker.as_ref().map_or(&[], |s| &s.1);
+    let (loss_f, grads_f) = fast_gradients(&trainer, (&mix, &tgt), threads, (None, &[]), flat);
     let (worst, name) = worst_relative(&grads_f, &grads_c);
     println!(
         "{label} b{examples} n{samples} threads {threads}: loss {loss_f:.6} vs {loss_c:.6}, worst gradient {worst:.2e} ({name})"
@@ -215,8 +243,8 @@ fn fixed_order_gradients_match_candle() {
     .unwrap();
     let (mix, tgt) = batch(3, 2, 128 * 16 + 5, 13);
     let fixed = [true, false, true];
-    let (loss_c, grads_c) = candle_gradients_ordered(&trainer, (&mix, &tgt), &fixed);
-    let (loss_f, grads_f) = fast_gradients(&trainer, (&mix, &tgt), 2, (None, &fixed));
+    let (loss_c, grads_c) = candle_gradients_ordered(&trainer, (&mix, &tgt), &fixed, None);
+    let (loss_f, grads_f) = fast_gradients(&trainer, (&mix, &tgt), 2, (None, &fixed), &[]);
     let (worst, name) = worst_relative(&grads_f, &grads_c);
     println!("fixed order: loss {loss_f:.6} vs {loss_c:.6}, worst gradient {worst:.2e} ({name})");
     assert!((loss_f - loss_c).abs() < 1e-5 * loss_c.abs().max(1.0));
@@ -250,6 +278,28 @@ fn fixed_order_gradients_match_candle() {
 fn separation_gradients_match_candle() {
     check(ModelConfig::tiny(2), 3, 128 * 20 + 37, 2);
     check(ModelConfig::small(2), 2, 128 * 24, 1);
+}
+
+/// Target extraction: each example conditioned on its own speaker, a
+/// single model and a pair whose halves both take the speaker.
+#[test]
+fn speaker_conditioned_gradients_match_candle() {
+    check(
+        ModelConfig::tiny(1).with_speaker(Some(SPEAKER_DIM)),
+        3,
+        128 * 20 + 37,
+        2,
+    );
+    let mut pair = JointConfig::tiny(1, 2, 2);
+    pair.small = pair.small.with_speaker(Some(SPEAKER_DIM));
+    pair.large = pair.large.with_speaker(Some(SPEAKER_DIM));
+    let config = WeightsConfig::Joint(pair);
+    check_config(
+        config,
+        Objective::SiSdr,
+        (3, 128 * 16 + 9, 2),
+        "extraction pair",
+    );
 }
 
 #[test]
@@ -295,7 +345,7 @@ fn joint_gradients_with_hint_dropout_match_candle() {
         .iter()
         .map(|(name, t)| (name.clone(), grads.get(t).expect("a gradient").clone()))
         .collect();
-    let (loss_f, fast) = fast_gradients(&trainer, (&mix, &tgt), 2, (Some(&kept), &[]));
+    let (loss_f, fast) = fast_gradients(&trainer, (&mix, &tgt), 2, (Some(&kept), &[]), &[]);
     let (worst, name) = worst_relative(&fast, &reference);
     let loss_c = loss.to_scalar::<f32>().unwrap() as f64;
     println!(
@@ -527,8 +577,8 @@ fn two_threads_give_the_gradients_of_one() {
     let trainer =
         Trainer::new(WeightsConfig::Single(cfg.clone()), TrainSettings::default()).unwrap();
     let (mix, tgt) = batch(3, 2, 128 * 10, 5);
-    let one = fast_gradients(&trainer, (&mix, &tgt), 1, (None, &[]));
-    let two = fast_gradients(&trainer, (&mix, &tgt), 2, (None, &[]));
+    let one = fast_gradients(&trainer, (&mix, &tgt), 1, (None, &[]), &[]);
+    let two = fast_gradients(&trainer, (&mix, &tgt), 2, (None, &[]), &[]);
     assert!((one.0 - two.0).abs() < 1e-9);
     let (worst, name) = worst_relative(&two.1, &one.1);
     assert!(worst < 1e-5, "threads change {name} by {worst:.2e}");

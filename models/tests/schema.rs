@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use candle_core::Device;
 use kb_models::{
     level::LevelConfig, schema::tensor_shapes, weights::build, JointConfig, ModelConfig,
-    SeededParams, WeightsConfig,
+    SeededParams, WeightsConfig, SPEAKER_DIM,
 };
 
 fn candle_shapes(cfg: &WeightsConfig) -> BTreeMap<String, Vec<usize>> {
@@ -35,6 +35,8 @@ fn the_schema_is_the_candle_models_parameters() {
             ModelConfig::medium(sources),
             ModelConfig::large(sources),
             ModelConfig::large_cpu(sources).with_level(level),
+            ModelConfig::small(sources).with_speaker(Some(SPEAKER_DIM)),
+            ModelConfig::tiny_attention(sources).with_speaker(Some(7)),
         ] {
             configs.push(WeightsConfig::Single(m));
         }
@@ -52,6 +54,10 @@ fn the_schema_is_the_candle_models_parameters() {
         )));
         configs.push(WeightsConfig::Joint(large_cpu_pair(delay, compression)));
     }
+    let mut extraction = JointConfig::tiny(1, 3, 2);
+    extraction.small = extraction.small.with_speaker(Some(SPEAKER_DIM));
+    extraction.large = extraction.large.with_speaker(Some(SPEAKER_DIM));
+    configs.push(WeightsConfig::Joint(extraction));
     for cfg in &configs {
         let want = candle_shapes(cfg);
         let got = tensor_shapes(cfg).expect("a valid config");

@@ -37,7 +37,8 @@ use table::{InputResult, RowResult, Table};
 /// Arguments of `cargo xtask eval`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Task: ss (separation) or se (enhancement).
+    /// Task: ss (separation), se (enhancement) or tse (target extraction:
+    /// each mixture's target conditioned on its enrollment's embedding).
     #[arg(long, default_value = "ss")]
     pub task: String,
     /// Data split the mixtures are drawn from: test (the default), validation,
@@ -110,6 +111,8 @@ pub struct Case {
     pub sources: Vec<Vec<Vec<f32>>>,
     /// Share of frames in which two or more talkers are active.
     pub double_talk: f64,
+    /// The target talker's embedding, from the mixture's enrollment (target extraction).
+    pub speaker: Option<Vec<f32>>,
 }
 
 /// The seed of the mixtures: the one given, else 7 (31 for the ood split).
@@ -118,12 +121,9 @@ fn seed(args: &Args, split: Split) -> u64 {
         .unwrap_or(if split == Split::Ood { 31 } else { 7 })
 }
 
-/// Parses the task: separation or enhancement.
+/// Parses the task.
 fn parse_task(s: &str) -> Result<Task, String> {
-    match s.parse::<Task>().map_err(|e| e.to_string())? {
-        Task::Tse => Err("eval supports the tasks ss and se".into()),
-        t => Ok(t),
-    }
+    s.parse::<Task>().map_err(|e| e.to_string())
 }
 
 /// Draws the fixed mixtures of `split` from the data cache.
@@ -151,13 +151,25 @@ fn load_cases(args: &Args, task: Task, split: Split) -> Result<Vec<Case>, String
     let sampler =
         MixtureSampler::with_config(Arc::new(pools), task, split, seed(args, split), config)
             .map_err(|e| format!("cannot draw {split:?} mixtures: {e}"))?;
-    Ok((0..args.count as u64)
-        .map(|i| {
-            let m = sampler.get(i);
+    let mixtures: Vec<kb_data::Mixture> = (0..args.count as u64).map(|i| sampler.get(i)).collect();
+    let mut speakers = match task {
+        Task::Tse => crate::speaker::enrollment_embeddings(&mixtures)?
+            .chunks_exact(kb_models::SPEAKER_DIM)
+            .map(|e| Some(e.to_vec()))
+            .collect(),
+        _ => vec![None; mixtures.len()],
+    }
+    .into_iter();
+    Ok(mixtures
+        .into_iter()
+        .map(|mut m| {
+            // Target extraction scores the target alone (the first talker).
+            m.sources.truncate(task.sources());
             Case {
                 double_talk: m.meta.double_talk,
                 mixture: m.mixture,
                 sources: m.sources,
+                speaker: speakers.next().flatten(),
             }
         })
         .collect())
@@ -198,8 +210,9 @@ fn macs_per_second(row: &Row) -> (f64, Option<f64>) {
     }
 }
 
-/// Summarises one row's per-mixture scores.
-fn summarise(row: &Row, scores: &[MixtureScore]) -> RowResult {
+/// Summarises one row's per-mixture scores (target extraction: with the
+/// share of mixtures whose SI-SDRi is negative, where the wrong talker came out).
+fn summarise(row: &Row, scores: &[MixtureScore], task: Task) -> RowResult {
     let pick = |f: &dyn Fn(&MixtureScore) -> Option<f64>| -> Vec<f64> {
         scores.iter().filter_map(f).collect()
     };
@@ -217,6 +230,9 @@ fn summarise(row: &Row, scores: &[MixtureScore]) -> RowResult {
         pesq: Stat::of(&pick(&|s| s.pesq)),
         pesq_unscored: scores.iter().map(|s| s.pesq_unscored).sum(),
         stoi: Stat::of(&pick(&|s| Some(s.stoi))).expect("at least one mixture"),
+        wrong_talker_share: (task == Task::Tse).then(|| {
+            scores.iter().filter(|s| s.si_sdri < 0.0).count() as f64 / scores.len().max(1) as f64
+        }),
     }
 }
 
@@ -249,7 +265,7 @@ pub fn evaluate(
                 let input = metrics::score(&unprocessed, &case.sources, &case.mixture);
                 inputs.lock().unwrap()[i] = Some(input);
                 for (r, row) in rows.iter().enumerate() {
-                    match stream::separate(row, &case.mixture) {
+                    match stream::separate(row, &case.mixture, case.speaker.as_deref()) {
                         Ok(est) => {
                             let score = metrics::score(&est, &case.sources, &case.mixture);
                             scores.lock().unwrap()[r][i] = Some(score);
@@ -282,7 +298,7 @@ pub fn evaluate(
         rows: rows
             .iter()
             .zip(scores)
-            .map(|(row, s)| summarise(row, &s.into_iter().flatten().collect::<Vec<_>>()))
+            .map(|(row, s)| summarise(row, &s.into_iter().flatten().collect::<Vec<_>>(), task))
             .collect(),
     })
 }

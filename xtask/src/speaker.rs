@@ -2,17 +2,56 @@
 //! talkers apart: enrollments chained from each talker's clips, every pair
 //! scored by cosine similarity, the equal error rate of same/different pairs.
 
-use std::{path::PathBuf, time::Instant};
+use std::{
+    path::{Path, PathBuf},
+    time::Instant,
+};
 
-use kb_data::{fetch::default_cache, index::INDEX_FILE, Pools, Split, Task};
-use kb_speaker::{similarity, Embedding, EncoderWeights, SpeakerEncoder, SAMPLE_RATE};
+use kb_data::{fetch::default_cache, index::INDEX_FILE, Mixture, Pools, Split, Task};
+use kb_speaker::{similarity, Embedding, EncoderWeights, SpeakerEncoder, EMBEDDING, SAMPLE_RATE};
+
+const _: () = assert!(kb_models::SPEAKER_DIM == EMBEDDING);
+
+/// The speaker encoder's weights, as `cargo xtask import --resemblyzer` writes them.
+pub const ENCODER: &str = "assets/speaker_encoder.safetensors";
+
+/// Loads the encoder from [`ENCODER`], sized for enrollments up to `seconds`.
+pub fn encoder(seconds: f64) -> Result<SpeakerEncoder, String> {
+    let weights = EncoderWeights::load(Path::new(ENCODER)).map_err(|e| {
+        format!("target extraction needs the speaker encoder {ENCODER} ({e}); see docs/extract.md")
+    })?;
+    Ok(SpeakerEncoder::new(weights, seconds))
+}
+
+/// The exact embedding of each mixture's enrollment, flat [B, E], by an
+/// encoder sized for the longest.
+pub fn enrollment_embeddings(mixtures: &[Mixture]) -> Result<Vec<f32>, String> {
+    let longest = mixtures
+        .iter()
+        .filter_map(|m| m.enrollment.as_ref().map(Vec::len))
+        .max()
+        .unwrap_or(0);
+    let mut encoder = encoder((longest as f64 / SAMPLE_RATE as f64).max(1.0))?;
+    let mut out = Vec::with_capacity(mixtures.len() * EMBEDDING);
+    for (i, m) in mixtures.iter().enumerate() {
+        let wav = m
+            .enrollment
+            .as_ref()
+            .ok_or_else(|| format!("mixture {i} has no enrollment"))?;
+        let e = encoder
+            .embed(wav)
+            .map_err(|e| format!("mixture {i}: cannot embed its enrollment: {e}"))?;
+        out.extend_from_slice(&e);
+    }
+    Ok(out)
+}
 use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
 
 /// Arguments of `speaker`.
 #[derive(clap::Args)]
 pub struct Args {
     /// The encoder (from `cargo xtask import --resemblyzer`).
-    #[arg(long, default_value = "assets/speaker_encoder.safetensors")]
+    #[arg(long, default_value = ENCODER)]
     weights: PathBuf,
     /// Data cache (default: $KB_DATA_CACHE, else the platform cache folder).
     #[arg(long)]

@@ -4,6 +4,7 @@
 
 mod log;
 mod order;
+mod speakers;
 
 use std::{
     path::{Path, PathBuf},
@@ -22,12 +23,13 @@ use kb_models::{
     metrics::Objective,
     train::{Backend, Half, TrainSettings, Trainer, Validation},
     weights::Weights,
-    JointConfig, ModelConfig, WeightsConfig,
+    JointConfig, ModelConfig, WeightsConfig, SPEAKER_DIM,
 };
 use serde::{Deserialize, Serialize};
 
 use log::{Evaluation, RunLog};
 use order::{location_order, SourceOrder};
+use speakers::SpeakerBank;
 
 /// An on/off switch of the command line.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +52,7 @@ pub struct Args {
     /// Continue the run in `--out` from its checkpoint.
     #[arg(long)]
     resume: bool,
-    /// Task: `ss` (separation) or `se` (enhancement).
+    /// Task: `ss` (separation), `se` (enhancement) or `tse` (target extraction).
     #[arg(long)]
     task: Option<String>,
     /// Model: `small`, `medium`, `large`, `large_cpu` (baselines) or `joint`.
@@ -167,7 +169,7 @@ pub struct Args {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct RunFile {
-    /// `ss` or `se`.
+    /// `ss`, `se` or `tse`.
     pub task: String,
     /// `small`, `medium`, `large`, `large_cpu` or `joint`.
     pub model: String,
@@ -337,28 +339,25 @@ impl RunFile {
     }
 
     fn task(&self) -> Result<Task, String> {
-        match self.task.parse::<Task>()? {
-            Task::Tse => Err(format!(
-                "task `{}`: training supports `ss` and `se`",
-                self.task
-            )),
-            task => Ok(task),
-        }
+        self.task.parse::<Task>()
     }
 
-    /// The model configuration this run trains.
+    /// The model configuration this run trains (target extraction: both
+    /// models conditioned on the enrolled speaker's embedding).
     pub fn weights_config(&self) -> Result<WeightsConfig, String> {
-        let sources = self.task()?.sources();
+        let task = self.task()?;
+        let sources = task.sources();
+        let speaker = (task == Task::Tse).then_some(SPEAKER_DIM);
         let preset = |name: &str| {
             ModelConfig::by_name(name, sources)
-                .map(|c| c.with_level(self.level))
+                .map(|c| c.with_level(self.level).with_speaker(speaker))
                 .map_err(|e| e.to_string())
         };
         Ok(match self.model.as_str() {
             "joint" => {
                 let paper = JointConfig::paper(sources, self.delay, self.compression);
                 WeightsConfig::Joint(JointConfig {
-                    small: paper.small.clone().with_level(self.level),
+                    small: preset("small")?,
                     large: preset(&self.large)?,
                     ..paper
                 })
@@ -369,21 +368,24 @@ impl RunFile {
 }
 
 /// One training batch as flat samples: mixture [B, M, N], targets [B, S, M, N],
-/// and per example whether the targets' order is fixed (location-based order).
+/// per example whether the targets' order is fixed (location-based order),
+/// and the target talkers' embeddings [B, E] (target extraction; else empty).
 #[derive(Clone)]
 struct FlatBatch {
     mix: Vec<f32>,
     targets: Vec<f32>,
     fixed: Vec<bool>,
+    speakers: Vec<f32>,
     shape: (usize, usize, usize, usize),
 }
 
 impl FlatBatch {
-    /// The batch of `mixtures`, its targets ordered as `order` says.
-    fn new(mixtures: &[Mixture], (order, min_degrees): (SourceOrder, f64)) -> Self {
+    /// The batch of `mixtures`, its targets ordered as `order` says, the
+    /// first `sources` of each (target extraction: the target alone).
+    fn new(mixtures: &[Mixture], (order, min_degrees): (SourceOrder, f64), sources: usize) -> Self {
         let b = mixtures.len();
         let (m, n) = (mixtures[0].mixture.len(), mixtures[0].mixture[0].len());
-        let s = mixtures[0].sources.len();
+        let s = sources.min(mixtures[0].sources.len());
         let (mut targets, mut fixed) = (Vec::with_capacity(b * s * m * n), Vec::with_capacity(b));
         for x in mixtures {
             let (swap, keep) = match order {
@@ -400,15 +402,27 @@ impl FlatBatch {
             mix: mixtures.iter().flat_map(|x| x.mixture.concat()).collect(),
             targets,
             fixed,
+            speakers: Vec::new(),
             shape: (b, s, m, n),
         }
     }
 
-    fn tensors(self) -> candle_core::Result<(Tensor, Tensor)> {
+    /// The same batch conditioned on `speakers` [B, E].
+    fn with_speakers(self, speakers: Vec<f32>) -> Self {
+        Self { speakers, ..self }
+    }
+
+    /// Mixture, targets and (target extraction) speakers as tensors.
+    fn tensors(self) -> candle_core::Result<(Tensor, Tensor, Option<Tensor>)> {
         let (b, s, m, n) = self.shape;
+        let speakers = match self.speakers.len() {
+            0 => None,
+            len => Some(Tensor::from_vec(self.speakers, (b, len / b), &Device::Cpu)?),
+        };
         Ok((
             Tensor::from_vec(self.mix, (b, m, n), &Device::Cpu)?,
             Tensor::from_vec(self.targets, (b, s, m, n), &Device::Cpu)?,
+            speakers,
         ))
     }
 }
@@ -416,27 +430,33 @@ impl FlatBatch {
 /// Where a run's batches come from.
 enum Batches {
     /// Fresh mixtures from the rendering thread.
-    Rendered(std::sync::mpsc::Receiver<FlatBatch>),
+    Rendered(std::sync::mpsc::Receiver<Result<FlatBatch, String>>),
     /// One fixed batch, every step (the overfitting check).
     Fixed(FlatBatch),
 }
 
 impl Batches {
-    fn next(&self) -> Result<FlatBatch, std::sync::mpsc::RecvError> {
+    fn next(&self) -> Result<FlatBatch, String> {
         match self {
-            Self::Rendered(rx) => rx.recv(),
+            Self::Rendered(rx) => rx
+                .recv()
+                .map_err(|_| "the rendering thread stopped".to_string())?,
             Self::Fixed(batch) => Ok(batch.clone()),
         }
     }
 }
 
 /// Renders batch after batch from step `from` on, `ahead` batches ahead of
-/// the trainer, their targets ordered as `order` says.
+/// the trainer, their targets ordered as `order` says, each example
+/// conditioned on an embedding of its target talker from `bank` (target
+/// extraction), drawn by `seed`.
 fn prefetch(
     sampler: MixtureSampler,
     (from, batch, ahead): (u64, u64, usize),
     order: (SourceOrder, f64),
-) -> std::sync::mpsc::Receiver<FlatBatch> {
+    (bank, seed): (Option<Arc<SpeakerBank>>, u64),
+    sources: usize,
+) -> std::sync::mpsc::Receiver<Result<FlatBatch, String>> {
     let (tx, rx) = std::sync::mpsc::sync_channel(ahead.max(1));
     std::thread::Builder::new()
         .name("kb-render".into())
@@ -445,13 +465,34 @@ fn prefetch(
                 let first = step * batch;
                 let mixtures: Vec<Mixture> =
                     (first..first + batch).map(|i| sampler.get(i)).collect();
-                if tx.send(FlatBatch::new(&mixtures, order)).is_err() {
+                let flat = FlatBatch::new(&mixtures, order, sources);
+                let flat = match &bank {
+                    Some(bank) => bank
+                        .batch(&mixtures, (seed, first))
+                        .map(|s| flat.with_speakers(s)),
+                    None => Ok(flat),
+                };
+                if tx.send(flat).is_err() {
                     break;
                 }
             }
         })
         .expect("cannot start the rendering thread");
     rx
+}
+
+/// A batch of `mixtures` conditioned, for target extraction, on the exact
+/// embeddings of their own enrollments.
+fn exact_batch(
+    mixtures: &[Mixture],
+    order: (SourceOrder, f64),
+    task: Task,
+) -> Result<FlatBatch, String> {
+    let flat = FlatBatch::new(mixtures, order, task.sources());
+    if task != Task::Tse {
+        return Ok(flat);
+    }
+    Ok(flat.with_speakers(crate::speaker::enrollment_embeddings(mixtures)?))
 }
 
 fn load_pools(cache: &Path, task: Task) -> Result<Arc<Pools>, String> {
@@ -487,7 +528,8 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     if run.settings.freeze_large && (run.model != "joint" || run.large_from.is_none()) {
         return Err("--freeze-large on needs --model joint and a trained --large-from".into());
     }
-    let pools = load_pools(&args.cache.clone().unwrap_or_else(default_cache), task)?;
+    let cache = args.cache.clone().unwrap_or_else(default_cache);
+    let pools = load_pools(&cache, task)?;
     let base = run.world.config();
     let mix_cfg = SamplerConfig {
         seconds: run.seconds,
@@ -502,6 +544,12 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         run.settings.seed,
         mix_cfg,
     )?;
+    let bank = match task {
+        Task::Tse => Some(Arc::new(SpeakerBank::load_or_build(
+            &cache, &pools, &mix_cfg,
+        )?)),
+        _ => None,
+    };
     let validation = MixtureSampler::with_config(pools, task, Split::Validation, 1_000, mix_cfg)?;
 
     let mut trainer = if args.resume {
@@ -527,21 +575,22 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         t
     };
     let order = (run.order, run.order_min_degrees);
-    let fixed = run.overfit.map(|n| {
-        FlatBatch::new(
-            &(0..n as u64).map(|i| train.get(i)).collect::<Vec<_>>(),
-            order,
-        )
-    });
+    let fixed = match run.overfit {
+        Some(n) => {
+            let mixtures: Vec<Mixture> = (0..n as u64).map(|i| train.get(i)).collect();
+            Some(exact_batch(&mixtures, order, task)?)
+        }
+        None => None,
+    };
     // Validation scores the better assignment whatever the training order.
-    let (val_mix, val_targets) = match &fixed {
+    let (val_mix, val_targets, val_speakers) = match &fixed {
         Some(batch) => batch.clone(),
-        None => FlatBatch::new(
-            &(0..run.val_count as u64)
+        None => {
+            let mixtures: Vec<Mixture> = (0..run.val_count as u64)
                 .map(|i| validation.get(i))
-                .collect::<Vec<_>>(),
-            order,
-        ),
+                .collect();
+            exact_batch(&mixtures, order, task)?
+        }
     }
     .tensors()?;
     let mut log = RunLog::open(&args.out, trainer.step)?;
@@ -576,6 +625,8 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             train,
             (trainer.step, run.settings.batch as u64, args.prefetch),
             order,
+            (bank, run.settings.seed),
+            task.sources(),
         )),
     };
 
@@ -596,12 +647,12 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                 &batch.mix,
                 &batch.targets,
                 batch.shape.0,
-                &batch.fixed,
+                (&batch.fixed, &batch.speakers),
             )?,
             Backend::Candle => {
                 let fixed = batch.fixed.clone();
-                let (mix, targets) = batch.tensors()?;
-                trainer.train_step_ordered(&mix, &targets, &fixed)?
+                let (mix, targets, speakers) = batch.tensors()?;
+                trainer.train_step_ordered(&mix, &targets, (&fixed, speakers.as_ref()))?
             }
         };
         let lr = trainer.adam.lr;
@@ -623,7 +674,7 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         }
         bar.set_message(progress);
         if trainer.step % run.eval_every == 0 || trainer.step == run.steps {
-            let v = trainer.validate(&val_mix, &val_targets)?;
+            let v = trainer.validate_conditioned(&val_mix, &val_targets, val_speakers.as_ref())?;
             let mean = v.mean();
             if trainer.end_evaluation(mean) {
                 trainer.save_weights(&args.out.join("best.safetensors"))?;

@@ -59,6 +59,11 @@ impl SmallEngine {
         &self.cfg
     }
 
+    /// Conditions the small model on the speaker `embedding` (target extraction). Allocates nothing.
+    pub fn set_speaker(&mut self, embedding: &[f32]) -> Result<()> {
+        self.model.set_speaker(embedding)
+    }
+
     /// Clears every state (a new stream).
     pub fn reset(&mut self) {
         self.model.reset();
@@ -112,6 +117,11 @@ impl LargeEngine {
     /// The pair's configuration.
     pub fn config(&self) -> &JointConfig {
         &self.cfg
+    }
+
+    /// Conditions the large model on the speaker `embedding` (target extraction). Allocates nothing.
+    pub fn set_speaker(&mut self, embedding: &[f32]) -> Result<()> {
+        self.model.set_speaker(embedding)
     }
 
     /// Clears every state (a new stream); chunk indices restart at 0.

@@ -1,8 +1,8 @@
 //! One TF-GridNet for one 128-sample chunk: every buffer sized at construction.
 
 use super::{
-    block::Block, conv::Conv3x3, dense::layer_norm_rows, merge::MergeModule, spectral::Spectral,
-    tensors::TensorSource,
+    block::Block, conv::Conv3x3, dense::layer_norm_rows, merge::MergeModule,
+    speaker_film::SpeakerFilm, spectral::Spectral, tensors::TensorSource,
 };
 use crate::kernels::Kernels;
 use crate::{
@@ -24,6 +24,8 @@ pub struct GridNetEngine {
     conv_norm: (Vec<f32>, Vec<f32>),
     blocks: Vec<Block>,
     merges: Vec<MergeModule>,
+    speakers: Vec<SpeakerFilm>,
+    conditioned: bool,
     deconv: Conv3x3,
     features: Vec<f32>,
     frame: Vec<f32>,
@@ -48,6 +50,12 @@ impl GridNetEngine {
                 .collect::<Result<Vec<_>>>()?,
             None => Vec::new(),
         };
+        let speakers = match cfg.speaker {
+            Some(e) => (0..cfg.blocks - 1)
+                .map(|i| SpeakerFilm::load(&src.pp("speaker_films").pp(i), e, d, f))
+                .collect::<Result<Vec<_>>>()?,
+            None => Vec::new(),
+        };
         Ok(Self {
             cfg: cfg.clone(),
             kernels,
@@ -62,6 +70,8 @@ impl GridNetEngine {
                 .map(|i| Block::load(&src.pp("blocks").pp(i), cfg))
                 .collect::<Result<Vec<_>>>()?,
             merges,
+            speakers,
+            conditioned: false,
             deconv: Conv3x3::load(&src.pp("deconv"), d, cfg.out_channels(), f)?,
             features: vec![0.0; f * cfg.in_channels()],
             frame: vec![0.0; f * d],
@@ -85,7 +95,25 @@ impl GridNetEngine {
         self.cfg.chunk
     }
 
-    /// Clears every state (a new stream).
+    /// Whether the model needs a speaker embedding (target extraction).
+    pub fn takes_speaker(&self) -> bool {
+        !self.speakers.is_empty()
+    }
+
+    /// Conditions every chunk that follows on the speaker `embedding`
+    /// (target extraction; kept across [`Self::reset`]). Allocates nothing.
+    pub fn set_speaker(&mut self, embedding: &[f32]) -> Result<()> {
+        if !self.takes_speaker() {
+            return Err(Error::Input("this model takes no speaker embedding".into()));
+        }
+        for s in &mut self.speakers {
+            s.set(embedding)?;
+        }
+        self.conditioned = true;
+        Ok(())
+    }
+
+    /// Clears every state (a new stream); the speaker stays.
     pub fn reset(&mut self) {
         self.spectral.reset();
         if let Some(level) = &mut self.level {
@@ -130,6 +158,11 @@ impl GridNetEngine {
                 hint.len()
             )));
         }
+        if self.takes_speaker() && !self.conditioned {
+            return Err(Error::Input(
+                "this model extracts a target talker: set a speaker embedding first".into(),
+            ));
+        }
         let k = &self.kernels;
         let mean_square = self.spectral.analyse(input, &mut self.features);
         if let Some(level) = &mut self.level {
@@ -146,6 +179,9 @@ impl GridNetEngine {
         );
         for (i, block) in self.blocks.iter_mut().enumerate() {
             block.forward(k, &mut self.frame);
+            if let Some(speaker) = self.speakers.get(i) {
+                speaker.forward(&mut self.frame);
+            }
             if let Some(merge) = self.merges.get_mut(i) {
                 merge.forward(k, &mut self.frame, hint);
             }

@@ -13,6 +13,7 @@ pub mod hint_ring;
 pub mod lstm;
 pub mod merge;
 pub mod pair;
+pub mod speaker_film;
 pub mod spectral;
 pub mod tensors;
 

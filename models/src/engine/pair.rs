@@ -30,6 +30,12 @@ impl BoostedPair {
         self.small.config()
     }
 
+    /// Conditions both models on the speaker `embedding` (target extraction). Allocates nothing.
+    pub fn set_speaker(&mut self, embedding: &[f32]) -> Result<()> {
+        self.small.set_speaker(embedding)?;
+        self.large.set_speaker(embedding)
+    }
+
     /// Clears both engines and every pending hint (a new stream).
     pub fn reset(&mut self) {
         self.small.reset();

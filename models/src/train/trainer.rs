@@ -261,17 +261,19 @@ impl Trainer {
         targets: &[f32],
         examples: usize,
     ) -> Result<StepReport> {
-        self.train_step_flat_ordered(mixture, targets, examples, &[])
+        self.train_step_flat_ordered(mixture, targets, examples, (&[], &[]))
     }
 
     /// [`Self::train_step_flat`] where the examples marked in `fixed` (empty:
-    /// none) are scored in the targets' order, without the permutation search.
+    /// none) are scored in the targets' order, without the permutation
+    /// search, each conditioned on its speaker embedding in `speakers` [B, E]
+    /// (target extraction; empty for the other tasks).
     pub fn train_step_flat_ordered(
         &mut self,
         mixture: &[f32],
         targets: &[f32],
         examples: usize,
-        fixed: &[bool],
+        (fixed, speakers): (&[bool], &[f32]),
     ) -> Result<StepReport> {
         if !fixed.is_empty() && fixed.len() != examples {
             return Err(Error::Input(format!(
@@ -279,10 +281,12 @@ impl Trainer {
                 fixed.len()
             )));
         }
+        self.check_speakers(examples, speakers.len())?;
         let fast = self
             .fast
             .as_mut()
             .ok_or_else(|| Error::Config("the fast path is not set up (use_fast)".into()))?;
+        fast.step.set_speakers(speakers);
         let frames = fast.keep.len() / fast.step.capacity();
         let keep = &mut fast.keep[..examples * frames];
         let dropping = draw_hint_keep(
@@ -395,10 +399,23 @@ impl Trainer {
 
     /// The trained output [B, S, M, N] for `mixture` [B, M, N] (the small model's for a joint run).
     pub fn output(&self, mixture: &Tensor, hint_keep: Option<&Tensor>) -> Result<Tensor> {
-        Ok(match (&self.model, hint_keep) {
-            (Model::Single(m), _) => m.forward(mixture, None)?.audio,
-            (Model::Joint(m), Some(keep)) => m.forward_with_hint_keep(mixture, keep)?.small.audio,
-            (Model::Joint(m), None) => m.forward(mixture)?.small.audio,
+        self.output_conditioned(mixture, hint_keep, None)
+    }
+
+    /// [`Self::output`] conditioned on the speakers `speaker` [B, E] (target extraction).
+    pub fn output_conditioned(
+        &self,
+        mixture: &Tensor,
+        hint_keep: Option<&Tensor>,
+        speaker: Option<&Tensor>,
+    ) -> Result<Tensor> {
+        Ok(match &self.model {
+            Model::Single(m) => m.forward_conditioned(mixture, None, speaker)?.audio,
+            Model::Joint(m) => {
+                m.forward_conditioned(mixture, hint_keep, speaker)?
+                    .small
+                    .audio
+            }
         })
     }
 
@@ -436,24 +453,32 @@ impl Trainer {
 
     /// One optimisation step on a batch: `mixture` [B, M, N], `targets` [B, S, M, N].
     pub fn train_step(&mut self, mixture: &Tensor, targets: &Tensor) -> Result<StepReport> {
-        self.train_step_ordered(mixture, targets, &[])
+        self.train_step_ordered(mixture, targets, (&[], None))
     }
 
-    /// [`Self::train_step`] where the examples marked in `fixed` (empty: none) keep the targets' order.
+    /// [`Self::train_step`] where the examples marked in `fixed` (empty:
+    /// none) keep the targets' order, conditioned on `speakers` [B, E]
+    /// (target extraction).
     pub fn train_step_ordered(
         &mut self,
         mixture: &Tensor,
         targets: &Tensor,
-        fixed: &[bool],
+        (fixed, speakers): (&[bool], Option<&Tensor>),
     ) -> Result<StepReport> {
         let (b, _, n) = mixture.dims3()?;
         if self.fast.is_some() {
             let mix = mixture.flatten_all()?.to_vec1::<f32>()?;
             let tgt = targets.flatten_all()?.to_vec1::<f32>()?;
-            return self.train_step_flat_ordered(&mix, &tgt, b, fixed);
+            let spk = match speakers {
+                Some(s) => s.flatten_all()?.to_vec1::<f32>()?,
+                None => Vec::new(),
+            };
+            return self.train_step_flat_ordered(&mix, &tgt, b, (fixed, &spk));
         }
+        self.check_speakers(b, speakers.map_or(0, |s| s.elem_count()))?;
         let keep = self.hint_keep(b, n.div_ceil(self.chunk()))?;
-        let loss = self.loss_ordered(&self.output(mixture, keep.as_ref())?, targets, fixed)?;
+        let estimate = self.output_conditioned(mixture, keep.as_ref(), speakers)?;
+        let loss = self.loss_ordered(&estimate, targets, fixed)?;
         let grads = loss.backward()?;
         let vars: HashMap<String, Var> = self
             .params
@@ -471,6 +496,21 @@ impl Trainer {
         })
     }
 
+    /// Checks that `values` speaker values condition a batch of `examples` as the model needs.
+    fn check_speakers(&self, examples: usize, values: usize) -> Result<()> {
+        let width = match &self.config {
+            WeightsConfig::Single(c) => c.speaker,
+            WeightsConfig::Joint(j) => j.small.speaker,
+        }
+        .unwrap_or(0);
+        if values != examples * width {
+            return Err(Error::Input(format!(
+                "{values} speaker values for {examples} examples of a model taking {width} each"
+            )));
+        }
+        Ok(())
+    }
+
     fn chunk(&self) -> usize {
         match &self.config {
             WeightsConfig::Single(c) => c.chunk,
@@ -481,11 +521,23 @@ impl Trainer {
     /// Validation figures of the model's outputs for `mixture` [B, M, N]
     /// against `targets` [B, S, M, N] (see [`Validation`]).
     pub fn validate(&self, mixture: &Tensor, targets: &Tensor) -> Result<Validation> {
+        self.validate_conditioned(mixture, targets, None)
+    }
+
+    /// [`Self::validate`] with each example conditioned on its speaker in
+    /// `speakers` [B, E] (target extraction).
+    pub fn validate_conditioned(
+        &self,
+        mixture: &Tensor,
+        targets: &Tensor,
+        speakers: Option<&Tensor>,
+    ) -> Result<Validation> {
         let (b, m, n) = mixture.dims3()?;
+        self.check_speakers(b, speakers.map_or(0, |s| s.elem_count()))?;
         let s = targets.dim(1)?;
         let mix = mixture.flatten_all()?.to_vec1::<f32>()?;
         let tgt = targets.flatten_all()?.to_vec1::<f32>()?;
-        let estimates = self.estimates(mixture, &mix)?;
+        let estimates = self.estimates(mixture, &mix, speakers)?;
         Ok(Validation::score(&mix, &tgt, &estimates, (b, s, m, n)))
     }
 
@@ -498,16 +550,28 @@ impl Trainer {
     /// samples): on the fast path when it holds this length, else with candle
     /// [`VALIDATION_SLICE`] examples at a time (the forward pass keeps its
     /// whole graph alive, so one pass over a full set would hold gigabytes).
-    fn estimates(&self, mixture: &Tensor, flat: &[f32]) -> Result<Vec<f32>> {
+    fn estimates(
+        &self,
+        mixture: &Tensor,
+        flat: &[f32],
+        speakers: Option<&Tensor>,
+    ) -> Result<Vec<f32>> {
         let (b, m, n) = mixture.dims3()?;
         if let Some(fast) = self.fast.as_ref().filter(|f| f.step.samples() == n) {
             let cap = fast.step.capacity();
             let per = fast.step.outputs() * n;
             let mut out = vec![0f32; cap * per];
             let mut all = Vec::with_capacity(b * per);
+            let spk = match speakers {
+                Some(s) => s.flatten_all()?.to_vec1::<f32>()?,
+                None => Vec::new(),
+            };
+            let e = spk.len() / b;
             for start in (0..b).step_by(cap) {
                 let count = cap.min(b - start);
-                fast.step.forward(&flat[start * m * n..], count, &mut out);
+                let conditioning = &spk[start * e..(start + count) * e];
+                let input = (&flat[start * m * n..], conditioning);
+                fast.step.forward_conditioned(input, count, &mut out);
                 all.extend_from_slice(&out[..count * per]);
             }
             return Ok(all);
@@ -516,7 +580,12 @@ impl Trainer {
         let mut all = Vec::new();
         for start in (0..b).step_by(VALIDATION_SLICE) {
             let count = VALIDATION_SLICE.min(b - start);
-            let out = self.output(&mixture.narrow(0, start, count)?, None)?;
+            let speaker = match speakers {
+                Some(s) => Some(s.narrow(0, start, count)?),
+                None => None,
+            };
+            let out =
+                self.output_conditioned(&mixture.narrow(0, start, count)?, None, speaker.as_ref())?;
             all.extend(out.flatten_all()?.to_vec1::<f32>()?);
         }
         Ok(all)

@@ -44,22 +44,33 @@ const SINGLE_STEMS: [(&str, &str); 3] = [("sm", "small"), ("mm", "medium"), ("lm
 /// the other delays (`separate_c1.safetensors`, ...); rows are named by each file's delay.
 const BOOST_STEMS: [&str; 4] = ["", "c1", "c2", "c3"];
 
-/// Loads `file` and checks it separates `task`'s number of sources.
+/// Loads `file` and checks it outputs `task`'s number of sources and takes
+/// a speaker embedding exactly when the task is target extraction.
 fn load(file: &Path, task: Task, joint: bool) -> Result<WeightFile, String> {
     let w = WeightFile::load(file).map_err(|e| format!("cannot load {}: {e}", file.display()))?;
-    let (sources, is_joint) = match &w.config {
-        WeightsConfig::Single(c) => (c.sources, false),
-        WeightsConfig::Joint(j) => (j.small.sources, true),
+    let (sources, is_joint, speaker) = match &w.config {
+        WeightsConfig::Single(c) => (c.sources, false, c.speaker),
+        WeightsConfig::Joint(j) => (j.small.sources, true, j.small.speaker),
     };
+    if speaker.is_some() != (task == Task::Tse) {
+        let (takes, task_has) = match speaker {
+            Some(_) => ("takes a", "has none"),
+            None => ("takes no", "needs one"),
+        };
+        return Err(format!(
+            "{} {takes} speaker embedding; task {task} {task_has}",
+            file.display()
+        ));
+    }
     if is_joint != joint {
         let want = if joint { "a joint" } else { "a single-model" };
         return Err(format!("{} is not {want} weight file", file.display()));
     }
-    if sources != task.talkers() {
+    if sources != task.sources() {
         return Err(format!(
-            "{} separates {sources} source(s); task {task} needs {}",
+            "{} outputs {sources} source(s); task {task} needs {}",
             file.display(),
-            task.talkers()
+            task.sources()
         ));
     }
     Ok(w)

@@ -15,10 +15,15 @@ enum Engines {
 
 /// Runs `row` over `mixture` [ear][t] as the plugin does: chunk by chunk, the
 /// large model's hint of chunk k reaching the small model at chunk k + C (or
-/// never, for a no-hint row). The input is padded with zeros so every sample
-/// comes out; returns the estimates [source][ear][t] aligned with the input
-/// (the engines' lookahead delay removed).
-pub fn separate(row: &Row, mixture: &[Vec<f32>]) -> Result<Vec<Vec<Vec<f32>>>, String> {
+/// never, for a no-hint row), conditioned on `speaker` (target extraction).
+/// The input is padded with zeros so every sample comes out; returns the
+/// estimates [source][ear][t] aligned with the input (the engines' lookahead
+/// delay removed).
+pub fn separate(
+    row: &Row,
+    mixture: &[Vec<f32>],
+    speaker: Option<&[f32]>,
+) -> Result<Vec<Vec<Vec<f32>>>, String> {
     let kernels = Kernels::best();
     let err = |e: kb_models::Error| format!("{}: {e}", row.file.display());
     let weights = &row.weights;
@@ -36,6 +41,12 @@ pub fn separate(row: &Row, mixture: &[Vec<f32>]) -> Result<Vec<Vec<Vec<f32>>>, S
             },
         ),
     };
+    if let Some(embedding) = speaker {
+        match &mut engines {
+            Engines::Single(e) => e.set_speaker(embedding).map_err(err)?,
+            Engines::Joint { pair, .. } => pair.set_speaker(embedding).map_err(err)?,
+        }
+    }
     if mixture.len() != cfg.ears {
         return Err(format!(
             "{}: the model takes {} ears, the mixture has {}",

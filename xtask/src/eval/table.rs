@@ -30,6 +30,8 @@ pub struct RowResult {
     pub pesq_unscored: usize,
     /// STOI.
     pub stoi: Stat,
+    /// Target extraction: share of mixtures with a negative SI-SDRi (the wrong talker came out).
+    pub wrong_talker_share: Option<f64>,
 }
 
 /// The unprocessed input scored as if it were each talker's estimate: the
@@ -116,6 +118,17 @@ impl Table {
                 r.stoi.mean
             );
         }
+        let wrong: Vec<String> = self
+            .rows
+            .iter()
+            .filter_map(|r| {
+                let w = r.wrong_talker_share?;
+                Some(format!("{} {:.0} %", r.name, 100.0 * w))
+            })
+            .collect();
+        if !wrong.is_empty() {
+            s += &format!("\nWrong talker out (SI-SDRi < 0): {}\n", wrong.join(", "));
+        }
         s
     }
 
@@ -146,7 +159,8 @@ impl Table {
     }
 
     /// The table as one JSON object; `si_sdri`, `pesq` and `stoi` map each row
-    /// name to its mean (`pesq` and `stoi` also `input`, the unprocessed mixture).
+    /// name to its mean (`pesq` and `stoi` also `input`, the unprocessed
+    /// mixture), and for target extraction `wrong_talker_share` each row's share.
     pub fn json(&self) -> Value {
         let mut v = serde_json::to_value(self).expect("the table serialises");
         let means = |f: &dyn Fn(&RowResult) -> Option<f64>, input: Option<Option<f64>>| {
@@ -166,6 +180,9 @@ impl Table {
             Some(self.input.pesq.map(|p| p.mean)),
         );
         v["stoi"] = means(&|r| Some(r.stoi.mean), Some(Some(self.input.stoi.mean)));
+        if self.rows.iter().any(|r| r.wrong_talker_share.is_some()) {
+            v["wrong_talker_share"] = means(&|r| r.wrong_talker_share, None);
+        }
         v
     }
 }

@@ -11,6 +11,7 @@ use super::{
     loss::example_loss,
     merge::{FastMerge, MergeActs, MergeScratch},
     norm::Norm,
+    speaker_film::{SpeakerActs, SpeakerFilm},
     spectral::Spectral,
 };
 use crate::{
@@ -32,6 +33,7 @@ pub struct FastGridNet {
     conv_norm: Norm,
     blocks: Vec<FastBlock>,
     merges: Vec<FastMerge>,
+    speakers: Vec<SpeakerFilm>,
     hint_channels: usize,
     deconv: CausalConv,
     derived_len: usize,
@@ -62,6 +64,15 @@ impl FastGridNet {
                 .collect::<Result<Vec<_>>>()?,
             None => Vec::new(),
         };
+        let speakers = match cfg.speaker {
+            Some(e) => (0..cfg.blocks - 1)
+                .map(|i| {
+                    let prefix = name(&format!("speaker_films.{i}"));
+                    SpeakerFilm::new(layout, &prefix, (e, cfg.d, cfg.freqs()), derived)
+                })
+                .collect::<Result<Vec<_>>>()?,
+            None => Vec::new(),
+        };
         let conv = CausalConv::new(layout, &name("conv"), (cfg.in_channels(), cfg.d), derived)?;
         let deconv = CausalConv::new(
             layout,
@@ -75,6 +86,7 @@ impl FastGridNet {
             conv,
             blocks,
             merges,
+            speakers,
             hint_channels: joint.map_or(0, JointConfig::hint_channels),
             deconv,
             derived_len: derived.len(),
@@ -106,6 +118,9 @@ impl FastGridNet {
         }
         for m in &self.merges {
             m.prepare(p, d);
+        }
+        for s in &self.speakers {
+            s.prepare(p, d);
         }
     }
 
@@ -164,6 +179,10 @@ impl FastGridNet {
                 &mut ws.acts[slot],
                 &mut ws.scratch,
             );
+            if let Some(film) = self.speakers.get(i) {
+                let acts = &mut ws.speaker_acts[i];
+                film.forward(k, (p, d), geo, &ws.speakers, &mut after[0], acts);
+            }
             if let (Some(merge), Some(s)) = (self.merges.get(i), ws.merge_scratch.as_mut()) {
                 merge.forward(
                     k,
@@ -288,6 +307,10 @@ impl FastGridNet {
                     (&mut ws.grads, s),
                 );
             }
+            if let Some(film) = self.speakers.get(i) {
+                let acts = &mut ws.speaker_acts[i];
+                film.backward(k, p, geo, &ws.speakers, dx, (acts, &mut ws.grads));
+            }
             if i < ws.recompute {
                 // Its activations were not kept: the forward again, into the shared slot.
                 let redo = &mut ws.redo[..rows * c.d];
@@ -345,6 +368,9 @@ pub struct Workspace {
     pub hints: Vec<f32>,
     /// Their gradient.
     pub dhints: Vec<f32>,
+    /// Speaker embedding of every example [b, E] (target extraction).
+    pub speakers: Vec<f32>,
+    speaker_acts: Vec<SpeakerActs>,
     merge_acts: Vec<MergeActs>,
     merge_scratch: Option<MergeScratch>,
     level: Option<LevelTracker>,
@@ -429,6 +455,8 @@ impl Workspace {
             redo: z(if recompute > 0 { rows * d } else { 0 }),
             hints: z(rows * model.hint_channels),
             dhints: z(rows * model.hint_channels),
+            speakers: z(capacity * c.speaker.unwrap_or(0)),
+            speaker_acts: model.speakers.iter().map(|s| s.acts(geo)).collect(),
             merge_acts: model.merges.iter().map(|m| m.acts(geo)).collect(),
             merge_scratch: model.merges.first().map(|m| m.scratch(geo)),
             scratch: model.blocks[0].scratch(geo),
@@ -452,7 +480,12 @@ impl Workspace {
 
     /// Bytes of every buffer.
     pub fn bytes(&self) -> usize {
-        let merges: usize = self.merge_acts.iter().map(MergeActs::floats).sum();
+        let merges: usize = self.merge_acts.iter().map(MergeActs::floats).sum::<usize>()
+            + self
+                .speaker_acts
+                .iter()
+                .map(SpeakerActs::floats)
+                .sum::<usize>();
         let merge_scratch = self.merge_scratch.as_ref().map_or(0, MergeScratch::floats);
         let xs: usize = self.xs.iter().map(Vec::len).sum();
         let buffers = floats(&[
@@ -460,6 +493,7 @@ impl Workspace {
             &self.gains,
             &self.hints,
             &self.dhints,
+            &self.speakers,
             &self.targets,
             &self.audio,
             &self.grads,

@@ -276,6 +276,15 @@ impl ModelWorkspace {
         }
     }
 
+    /// Copies `examples` speaker embeddings [b, E] into every model's input (target extraction).
+    pub fn set_speakers(&mut self, speakers: &[f32], examples: usize) {
+        let n = self.small.speakers.len() / self.small.capacity.max(1) * examples;
+        self.small.speakers[..n].copy_from_slice(&speakers[..n]);
+        if let Some(lb) = &mut self.large {
+            lb.ws.speakers[..n].copy_from_slice(&speakers[..n]);
+        }
+    }
+
     /// Clears every parameter gradient.
     pub fn clear_grads(&mut self) {
         self.small.grads.fill(0.0);

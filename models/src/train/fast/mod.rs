@@ -18,6 +18,7 @@ pub mod lstm;
 pub mod merge;
 pub mod norm;
 pub mod pair;
+pub mod speaker_film;
 pub mod spectral;
 
 pub use adam::FlatAdam;

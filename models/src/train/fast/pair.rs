@@ -48,6 +48,8 @@ struct Half {
     keep: Vec<f32>,
     /// The examples scored in the targets' order.
     fixed: Vec<bool>,
+    /// Their speaker embeddings [capacity, E] (target extraction).
+    speakers: Vec<f32>,
     /// Outputs of a forward job [capacity, S, M, samples].
     out: Vec<f32>,
     loss: f64,
@@ -60,6 +62,7 @@ struct Shape {
     ears: usize,
     outputs: usize,
     samples: usize,
+    speaker: usize,
 }
 
 struct Shared {
@@ -91,6 +94,7 @@ impl Shared {
             ears: m,
             outputs: kk,
             samples: n,
+            speaker: e,
         } = self.shape;
         let t = half.ws.small.frames();
         let train = match job {
@@ -106,6 +110,7 @@ impl Shared {
             let count = half.per_pass.min(half.examples - first);
             let (ws, span) = (&mut half.ws, first..first + count);
             ws.set_input(&half.mixture[first * m * n..], count, n);
+            ws.set_speakers(&half.speakers[first * e..], count);
             ws.keep[..count * t].copy_from_slice(&half.keep[first * t..span.end * t]);
             if train.is_some() {
                 ws.small.targets[..count * kk * n]
@@ -160,6 +165,8 @@ pub struct FastStep {
     helper: Option<JoinHandle<()>>,
     capacity: usize,
     objective: Objective,
+    /// Speaker embeddings of the next batch [capacity, E] (target extraction).
+    speakers: Vec<f32>,
     /// Summed gradients of the last step.
     pub grads: Vec<f32>,
 }
@@ -183,6 +190,7 @@ impl FastStep {
             ears: cfg.ears,
             outputs: cfg.sources * cfg.ears,
             samples,
+            speaker: cfg.speaker.unwrap_or(0),
         };
         let frames = samples.div_ceil(cfg.chunk);
         let plan = model.memory_plan(samples, n);
@@ -198,6 +206,7 @@ impl FastStep {
                 targets: vec![0.0; c * shape.outputs * samples],
                 keep: vec![1.0; c * frames],
                 fixed: vec![false; c],
+                speakers: vec![0.0; c * shape.speaker],
                 out: vec![0.0; c * shape.outputs * samples],
                 loss: 0.0,
                 swaps: 0,
@@ -236,6 +245,7 @@ impl FastStep {
             helper,
             capacity,
             objective: Objective::SiSdr,
+            speakers: vec![0.0; capacity * shape.speaker],
             grads: vec![0.0; n],
         }
     }
@@ -243,6 +253,22 @@ impl FastStep {
     /// Sets what the loss maximises (SI-SDR unless told).
     pub fn set_objective(&mut self, objective: Objective) {
         self.objective = objective;
+    }
+
+    /// Sets the speaker embeddings [b, E] of the next batches' examples
+    /// (target extraction; the model's width E, at most a full batch).
+    pub fn set_speakers(&mut self, speakers: &[f32]) {
+        assert!(
+            speakers.len() <= self.speakers.len()
+                && speakers
+                    .len()
+                    .is_multiple_of(self.shared.shape.speaker.max(1)),
+            "{} speaker values for a step of {} examples of {}",
+            speakers.len(),
+            self.capacity,
+            self.shared.shape.speaker
+        );
+        self.speakers[..speakers.len()].copy_from_slice(speakers);
     }
 
     /// Examples a batch may hold.
@@ -282,15 +308,17 @@ impl FastStep {
         [first, examples - first]
     }
 
-    /// Splits `examples` mixtures over the two halves and copies each half's
-    /// inputs; `more(first, count, half)` copies anything else a half needs.
+    /// Splits `examples` mixtures (and their speaker embeddings, if any)
+    /// over the two halves and copies each half's inputs; `more(first,
+    /// count, half)` copies anything else a half needs.
     fn load_halves(
         &self,
-        mixture: &[f32],
+        (mixture, speakers): (&[f32], &[f32]),
         examples: usize,
         mut more: impl FnMut(usize, usize, &mut Half),
     ) -> [usize; 2] {
         let (m, n) = (self.shared.shape.ears, self.shared.shape.samples);
+        let e = self.shared.shape.speaker;
         let split = self.split(examples);
         let mut first = 0;
         for (i, &count) in split.iter().enumerate() {
@@ -299,6 +327,9 @@ impl FastStep {
             h.mixture[..count * m * n]
                 .copy_from_slice(&mixture[first * m * n..(first + count) * m * n]);
             h.keep.fill(1.0);
+            if !speakers.is_empty() {
+                h.speakers[..count * e].copy_from_slice(&speakers[first * e..(first + count) * e]);
+            }
             more(first, count, &mut h);
             first += count;
         }
@@ -333,7 +364,7 @@ impl FastStep {
             self.capacity
         );
         let (kk, n) = (self.outputs(), self.samples());
-        self.load_halves(mixture, examples, |first, count, h| {
+        self.load_halves((mixture, &self.speakers), examples, |first, count, h| {
             h.targets[..count * kk * n]
                 .copy_from_slice(&targets[first * kk * n..(first + count) * kk * n]);
             for (i, f) in h.fixed[..count].iter_mut().enumerate() {
@@ -369,9 +400,19 @@ impl FastStep {
 
     /// Output waveforms [b, S, M, samples] of `mixture` [b, M, samples] into `out`.
     pub fn forward(&self, mixture: &[f32], examples: usize, out: &mut [f32]) {
+        self.forward_conditioned((mixture, &[]), examples, out);
+    }
+
+    /// [`Self::forward`] conditioned on `speakers` [b, E] (target extraction; empty: none).
+    pub fn forward_conditioned(
+        &self,
+        (mixture, speakers): (&[f32], &[f32]),
+        examples: usize,
+        out: &mut [f32],
+    ) {
         assert!(examples > 0 && examples <= self.capacity);
         let per = self.outputs() * self.samples();
-        let split = self.load_halves(mixture, examples, |_, _, _| {});
+        let split = self.load_halves((mixture, speakers), examples, |_, _, _| {});
         self.dispatch(Job::Forward);
         let mut first = 0;
         for (i, &count) in split.iter().enumerate() {
