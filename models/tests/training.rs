@@ -7,7 +7,7 @@ use candle_core::{Device, Tensor};
 use kb_models::{
     train::{plateau::Plateau, Half, TrainSettings, Trainer},
     weights::Model,
-    JointConfig, ModelConfig, WeightsConfig,
+    JointConfig, ModelConfig, WeightsConfig, SPEAKER_DIM,
 };
 
 /// Deterministic batch `step`: two talker-like sources per ear and their sum.
@@ -242,4 +242,35 @@ fn a_model_of_another_task_starts_all_but_the_output_layer() {
     )
     .unwrap();
     assert!(trainer.init_from(&wider).is_err());
+}
+
+/// A target-extraction model started from an enhancement model begins as
+/// that model: its speaker FiLMs are the identity, whatever the voice.
+#[test]
+fn an_extraction_model_started_from_enhancement_begins_as_it() {
+    let enhancement =
+        kb_models::weights::Weights::random(WeightsConfig::Single(ModelConfig::tiny(1)), 41)
+            .unwrap();
+    let extraction = ModelConfig::tiny(1).with_speaker(Some(SPEAKER_DIM));
+    let trainer =
+        Trainer::new(WeightsConfig::Single(extraction), TrainSettings::default()).unwrap();
+    let fresh = trainer.init_from(&enhancement).unwrap();
+    assert_eq!(fresh.len(), 8, "{fresh:?}");
+    assert!(fresh.iter().all(|n| n.starts_with("speaker_films.")));
+    let Model::Single(reference) = enhancement.model(&Device::Cpu).unwrap() else {
+        unreachable!()
+    };
+    let (mix, _) = batch(3, 2, 128 * 6);
+    let want = reference.forward(&mix, None).unwrap().audio;
+    for seed in [1u64, 2] {
+        let voice: Vec<f32> = (0..2 * SPEAKER_DIM)
+            .map(|i| ((i as u64 * 31 + seed * 7) % 13) as f32 / 13.0)
+            .collect();
+        let voice = Tensor::from_vec(voice, (2, SPEAKER_DIM), &Device::Cpu).unwrap();
+        let got = trainer
+            .output_conditioned(&mix, None, Some(&voice))
+            .unwrap();
+        let diff = common::max_abs(&(&got - &want).unwrap());
+        assert!(diff < 1e-6, "voice {seed}: differs by {diff}");
+    }
 }

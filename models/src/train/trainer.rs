@@ -367,8 +367,12 @@ impl Trainer {
 
     /// Starts a single model from one trained for another task (separation's
     /// weights for enhancement, say): the configurations must agree but for the
-    /// number of sources; every tensor whose name and shape match is copied and
-    /// the rest keep their fresh initialisation. Returns the names left fresh.
+    /// number of sources and the speaker input; every tensor whose name and
+    /// shape match is copied and the rest keep their fresh initialisation,
+    /// except a speaker FiLM the pre-trained model lacks, which starts as the
+    /// identity (scale 1, shift 0 for every embedding): a target-extraction
+    /// model then starts exactly where the pre-trained one is. Returns the
+    /// names not copied.
     pub fn init_from(&self, pretrained: &Weights) -> Result<Vec<String>> {
         let (WeightsConfig::Single(mine), WeightsConfig::Single(theirs)) =
             (&self.config, &pretrained.config)
@@ -379,6 +383,9 @@ impl Trainer {
         };
         let mut same = theirs.clone();
         same.sources = mine.sources;
+        if theirs.speaker.is_none() {
+            same.speaker = mine.speaker;
+        }
         if &same != mine {
             return Err(Error::Config(format!(
                 "the pre-trained model {} differs from this run's {} in more than its sources",
@@ -390,7 +397,14 @@ impl Trainer {
         for (name, var) in self.params.vars().iter() {
             match pretrained.tensors.get(name) {
                 Some(t) if t.dims() == var.dims() => var.set(t)?,
-                _ => fresh.push(name.clone()),
+                _ => {
+                    if name.starts_with("speaker_films.") {
+                        let one = name.ends_with("scale.bias");
+                        let value: f32 = if one { 1.0 } else { 0.0 };
+                        var.set(&Tensor::full(value, var.dims(), var.device())?)?;
+                    }
+                    fresh.push(name.clone());
+                }
             }
         }
         fresh.sort();
