@@ -1,6 +1,7 @@
 //! The large engine's thread: started on activation, stopped and joined on
 //! deactivation and drop. It also loads and warms models when the mode or a
-//! user weight file changes, and hands the new small engine to the audio thread.
+//! user weight file or the enrolled voice changes, hands the new small engine to
+//! the audio thread, and passes the input on to the voice thread.
 
 use std::{
     sync::{
@@ -11,17 +12,18 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crossbeam_channel::RecvTimeoutError;
+use crossbeam_channel::{RecvTimeoutError, Sender};
 use kb_models::engine::{HintFrame, LargeEngine};
 
 use crate::{
     hint_link::{BackLink, HintMsg, Slot},
     models::{self, Mode, ModelRequest},
     telemetry::{Telemetry, CHUNK_BUDGET_US},
+    voice_thread::{mono, MonoChunk},
 };
 
 /// Which model the thread has installed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Installed {
     /// Generation handed to the audio thread with the small engine.
     pub gen: u32,
@@ -29,6 +31,8 @@ pub struct Installed {
     pub mode: Mode,
     /// User weight file it came from, if any.
     pub user_file: Option<String>,
+    /// The speaker embedding it runs with (Extract mode).
+    pub speaker: Option<Vec<f32>>,
 }
 
 /// Everything the thread starts with.
@@ -46,6 +50,8 @@ pub struct Start {
     pub telemetry: Arc<Telemetry>,
     /// Test-only switch: never compute a hint (the thread stalls).
     pub stall: bool,
+    /// The voice thread's input queue.
+    pub voice: Sender<MonoChunk>,
 }
 
 /// Handle to the running thread.
@@ -93,6 +99,7 @@ fn run(start: Start, stop: &AtomicBool) {
         request,
         telemetry,
         stall,
+        voice,
     } = start;
     let mut pending: Option<Box<Slot>> = None;
     let mut spare: Option<Box<HintMsg>> = None;
@@ -102,14 +109,19 @@ fn run(start: Start, stop: &AtomicBool) {
         while link.retired_rx.try_recv().is_ok() {}
         let mode = Mode::from_u8(request.mode.load(Relaxed));
         let user_file = request.overrides.read().get(mode).map(str::to_owned);
-        if mode != installed.mode || user_file != installed.user_file {
-            let loaded = models::load(mode, user_file.as_deref());
+        if mode != installed.mode
+            || user_file != installed.user_file
+            || request.speaker_changed(mode, installed.speaker.as_deref())
+        {
+            let speaker = request.speaker(mode);
+            let loaded = models::load(mode, user_file.as_deref(), speaker.as_deref());
             telemetry.set_loaded(loaded.message, loaded.info);
             telemetry.no_model.store(loaded.pair.is_none(), Relaxed);
             installed = Installed {
                 gen: installed.gen.wrapping_add(1),
                 mode,
                 user_file,
+                speaker,
             };
             let (slot, engine) = Slot::install(installed.gen, mode as u8, loaded.pair);
             scratch = engine.as_ref().map(|l| HintFrame::new(l.config()));
@@ -131,6 +143,8 @@ fn run(start: Start, stop: &AtomicBool) {
             Err(RecvTimeoutError::Timeout) => continue,
             Err(RecvTimeoutError::Disconnected) => break,
         };
+        // A full queue drops the chunk: the voice thread is busy embedding.
+        let _ = voice.try_send(mono(&msg.samples));
         if let (Some(engine), Some(scratch)) = (large.as_mut(), scratch.as_mut()) {
             if msg.tag.gen == installed.gen {
                 if stream != Some(msg.tag.stream) {

@@ -7,8 +7,12 @@ pub mod meter;
 pub mod state;
 pub mod style;
 pub mod view;
+pub mod voice;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{atomic::Ordering::Relaxed, Arc},
+    time::Duration,
+};
 
 use nice_plug::{context::gui::GuiContext, editor::dpi::LogicalSize, prelude::ResizeHint};
 use nice_plug_egui::{
@@ -70,6 +74,7 @@ impl NiceEguiApp for EditorApp {
     ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
         style::apply(&egui_ctx);
         self.gui = Some(nice_gui_ctx);
+        self.params.desk.editor_open.store(true, Relaxed);
         Ok(())
     }
 
@@ -85,6 +90,7 @@ impl NiceEguiApp for EditorApp {
 
     fn editor_closed(&mut self) {
         self.gui = None;
+        self.params.desk.editor_open.store(false, Relaxed);
     }
 }
 

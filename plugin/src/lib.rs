@@ -17,6 +17,9 @@ pub mod path;
 pub mod rate;
 pub mod silence_gate;
 pub mod telemetry;
+pub mod voice;
+pub mod voice_thread;
+pub mod voice_wav;
 
 use std::{
     num::NonZeroU32,
@@ -57,6 +60,8 @@ impl Default for KnowledgeBoost {
         let request = Arc::new(ModelRequest {
             mode: Default::default(),
             overrides: params.weights.clone(),
+            enrollment: params.voice.clone(),
+            desk: params.desk.clone(),
         });
         Self {
             params,

@@ -12,7 +12,13 @@ use nice_plug::prelude::Enum;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 
-use crate::model_info::ModelInfo;
+use crate::{
+    model_info::ModelInfo,
+    voice::{Enrollment, VoiceDesk},
+};
+
+/// What Extract mode says while no voice is enrolled.
+pub const NO_VOICE: &str = "Extract needs an enrolled voice: press Learn voice while the target talks alone, or load a WAV of them (audio passes through)";
 
 /// What the plugin does to the input: the host-automatable face of [`Task`]
 /// (nice-plug's `Enum` parameter needs a type of the plugin's own).
@@ -67,7 +73,7 @@ impl Mode {
                 "no enhancement model is trained yet (load a weight file from `cargo xtask train --task se`)"
             }
             Mode::Extract => {
-                "target extraction is not built yet: no model can run in this mode"
+                "no extraction model in this build (load a weight file from `cargo xtask train --task tse`)"
             }
         }
     }
@@ -162,6 +168,30 @@ pub struct ModelRequest {
     pub mode: AtomicU8,
     /// User weight files, written by the main thread or a state restore.
     pub overrides: std::sync::Arc<RwLock<OverridePaths>>,
+    /// Extract mode's voice, written by the voice thread, the editor or a state restore.
+    pub enrollment: std::sync::Arc<RwLock<Enrollment>>,
+    /// The editor's line to the voice thread.
+    pub desk: std::sync::Arc<VoiceDesk>,
+}
+
+impl ModelRequest {
+    /// The speaker embedding `mode` runs with (Extract's enrolled voice; None for the other modes).
+    pub fn speaker(&self, mode: Mode) -> Option<Vec<f32>> {
+        (mode == Mode::Extract)
+            .then(|| self.enrollment.read().embedding().map(<[f32]>::to_vec))
+            .flatten()
+    }
+
+    /// True when `installed` is no longer the embedding `mode` should run with.
+    pub fn speaker_changed(&self, mode: Mode, installed: Option<&[f32]>) -> bool {
+        let e = self.enrollment.read();
+        let want = if mode == Mode::Extract {
+            e.embedding()
+        } else {
+            None
+        };
+        want != installed
+    }
 }
 
 /// The outcome of loading a mode: the pair (None: no model, pass-through) and a message for the user.
@@ -184,7 +214,7 @@ impl Loaded {
     }
 }
 
-fn build(w: &WeightFile, mode: Mode) -> Result<BoostedPair, String> {
+fn build(w: &WeightFile, mode: Mode, speaker: Option<&[f32]>) -> Result<BoostedPair, String> {
     let WeightsConfig::Joint(cfg) = &w.config else {
         return Err("holds a single model; the plugin needs a knowledge-boosting pair".into());
     };
@@ -195,7 +225,22 @@ fn build(w: &WeightFile, mode: Mode) -> Result<BoostedPair, String> {
             s.sources, s.ears, s.chunk, s.pad, mode.name(), mode.sources()
         ));
     }
+    let extract = mode == Mode::Extract;
+    if s.speaker.is_some() != extract {
+        return Err(if extract {
+            "holds a model that takes no speaker embedding; Extract mode needs a target-extraction pair (`cargo xtask train --task tse`)".into()
+        } else {
+            format!(
+                "holds a target-extraction model; {} mode needs one without a speaker embedding",
+                mode.name()
+            )
+        });
+    }
     let mut pair = BoostedPair::from_weights(w, Kernels::best()).map_err(|e| e.to_string())?;
+    if extract {
+        let e = speaker.ok_or(NO_VOICE)?;
+        pair.set_speaker(e).map_err(|e| e.to_string())?;
+    }
     warm(&mut pair).map_err(|e| e.to_string())?;
     Ok(pair)
 }
@@ -212,10 +257,15 @@ fn warm(pair: &mut BoostedPair) -> kb_models::Result<()> {
     Ok(())
 }
 
-/// Parses and checks a weight file for `mode`, builds its engines and describes them.
-pub fn load_file(path: &Path, mode: Mode) -> Result<(BoostedPair, ModelInfo), String> {
+/// Parses and checks a weight file for `mode`, builds its engines (conditioned
+/// on `speaker` in Extract mode) and describes them.
+pub fn load_file(
+    path: &Path,
+    mode: Mode,
+    speaker: Option<&[f32]>,
+) -> Result<(BoostedPair, ModelInfo), String> {
     let w = WeightFile::load(path).map_err(|e| e.to_string())?;
-    let pair = build(&w, mode).map_err(|e| format!("{}: {e}", path.display()))?;
+    let pair = build(&w, mode, speaker).map_err(|e| format!("{}: {e}", path.display()))?;
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -224,11 +274,19 @@ pub fn load_file(path: &Path, mode: Mode) -> Result<(BoostedPair, ModelInfo), St
     Ok((pair, ModelInfo::describe(&w, name, bytes, Some(path))))
 }
 
-/// Loads `mode`: the user's file when given and good, else the compiled-in default, else nothing.
-pub fn load(mode: Mode, user_file: Option<&str>) -> Loaded {
+/// Loads `mode`: the user's file when given and good, else the compiled-in
+/// default, else nothing; Extract mode runs only with an enrolled `speaker`.
+pub fn load(mode: Mode, user_file: Option<&str>, speaker: Option<&[f32]>) -> Loaded {
+    if mode == Mode::Extract && speaker.is_none() {
+        return Loaded {
+            pair: None,
+            info: None,
+            message: NO_VOICE.into(),
+        };
+    }
     let mut message = String::new();
     if let Some(path) = user_file {
-        match load_file(Path::new(path), mode) {
+        match load_file(Path::new(path), mode, speaker) {
             Ok((pair, info)) => {
                 return Loaded {
                     pair: Some(pair),
@@ -246,7 +304,7 @@ pub fn load(mode: Mode, user_file: Option<&str>) -> Loaded {
                 .map_err(|e| e.to_string())
                 .and_then(|w| {
                     let info = ModelInfo::describe(&w, name, bytes.len() as u64, None);
-                    Ok((build(&w, mode)?, info))
+                    Ok((build(&w, mode, speaker)?, info))
                 })
         }
         None => Err(mode.missing_model_reason().to_owned()),

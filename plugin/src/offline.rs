@@ -7,6 +7,7 @@ use crate::{
     models::{Mode, ModelRequest, OverridePaths},
     path::{AudioPath, Controls, PathConfig},
     telemetry::Telemetry,
+    voice::Enrollment,
 };
 use parking_lot::RwLock;
 
@@ -25,28 +26,51 @@ pub struct Rendered {
     pub hints_on_time: f64,
 }
 
-/// Renders `input` [left, right] at `rate` through `mode` (weights from `weights`
-/// or the built-in default), with or without boosting.
+/// How an offline render runs.
+#[derive(Debug, Clone, Default)]
+pub struct RenderSettings {
+    /// Weight file instead of the built-in model.
+    pub weights: Option<String>,
+    /// Run without the large model's hints.
+    pub no_boost: bool,
+    /// Merge the hint of chunk k - N at chunk k instead of the trained C.
+    pub link_delay: Option<u64>,
+    /// Extract mode's enrolled voice.
+    pub voice: Enrollment,
+}
+
+/// Renders `input` [left, right] at `rate` through `mode` as `settings` say.
 pub fn render(
     input: [&[f32]; 2],
     rate: f64,
     mode: Mode,
-    weights: Option<&str>,
-    boost: bool,
-    link_delay: Option<u64>,
+    settings: &RenderSettings,
+) -> Result<Rendered, String> {
+    render_with_progress(input, rate, mode, settings, &mut |_| {})
+}
+
+/// [`render`], calling `progress` with the share of the input done after each block.
+pub fn render_with_progress(
+    input: [&[f32]; 2],
+    rate: f64,
+    mode: Mode,
+    settings: &RenderSettings,
+    progress: &mut dyn FnMut(f64),
 ) -> Result<Rendered, String> {
     let mut paths = OverridePaths::default();
-    paths.set(mode, weights.map(str::to_owned));
+    paths.set(mode, settings.weights.clone());
     let request = Arc::new(ModelRequest {
         mode: (mode as u8).into(),
         overrides: Arc::new(RwLock::new(paths)),
+        enrollment: Arc::new(RwLock::new(settings.voice.clone())),
+        desk: Default::default(),
     });
     let telemetry = Arc::new(Telemetry::default());
     let cfg = PathConfig {
         host_rate: rate,
         wait_for_hints: true,
         stall_background: false,
-        link_delay,
+        link_delay: settings.link_delay,
     };
     let mut path = AudioPath::new(&cfg, request, telemetry.clone())?;
     let latency = path.latency();
@@ -54,7 +78,7 @@ pub fn render(
     let mut out: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0; n + latency]);
     let controls = Controls {
         mode,
-        boost,
+        boost: !settings.no_boost,
         ..Controls::default()
     };
     let block = 4096;
@@ -80,6 +104,7 @@ pub fn render(
             &controls,
         );
         pos += len;
+        progress(pos as f64 / (n + latency) as f64);
     }
     let had_model = path.has_model();
     path.stop();

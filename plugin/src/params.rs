@@ -5,9 +5,12 @@ use std::sync::Arc;
 use nice_plug::prelude::*;
 use parking_lot::RwLock;
 
-use crate::models::{Mode, OverridePaths};
+use crate::{
+    models::{Mode, OverridePaths},
+    voice::{Enrollment, VoiceDesk},
+};
 
-/// Mode, boost, mix, output gain, reduction and bypass, plus the user's weight files.
+/// Mode, boost, mix, output gain, reduction and bypass, plus the user's weight files and enrolled voice.
 #[derive(Params)]
 pub struct KbParams {
     /// What the plugin does.
@@ -31,6 +34,11 @@ pub struct KbParams {
     /// User weight files per mode (empty: the compiled-in defaults).
     #[persist = "weights"]
     pub weights: Arc<RwLock<OverridePaths>>,
+    /// Extract mode's enrolled voice.
+    #[persist = "voice"]
+    pub voice: Arc<RwLock<Enrollment>>,
+    /// Not a parameter: the editor's line to the voice thread (learn, load, similarity).
+    pub desk: Arc<VoiceDesk>,
 }
 
 impl Default for KbParams {
@@ -64,6 +72,33 @@ impl Default for KbParams {
             .with_step_size(0.1),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
             weights: Arc::new(RwLock::new(OverridePaths::from_env())),
+            voice: Arc::new(RwLock::new(Enrollment::default())),
+            desk: Arc::new(VoiceDesk::default()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The enrolled voice survives the host's save and restore of the plugin's state.
+    #[test]
+    fn the_enrolled_voice_is_saved_and_restored_with_the_state() {
+        let saved = KbParams::default();
+        let voice = Enrollment {
+            embedding: Some(
+                (0..crate::voice::EMBEDDING)
+                    .map(|i| i as f32 / 1e3)
+                    .collect(),
+            ),
+            source: "learned from 8.0 s of input".into(),
+        };
+        *saved.voice.write() = voice.clone();
+        let fields = saved.serialize_fields();
+        let restored = KbParams::default();
+        assert!(restored.voice.read().embedding.is_none());
+        restored.deserialize_fields(&fields);
+        assert_eq!(*restored.voice.read(), voice);
     }
 }

@@ -20,6 +20,7 @@ use crate::{
     rate::{Downsampler, Upsampler, MODEL_RATE},
     silence_gate::SilenceGate,
     telemetry::{Telemetry, CHUNK_BUDGET_US},
+    voice_thread::VoiceThread,
 };
 
 pub use kb_models::{CHUNK, LOOKAHEAD};
@@ -96,6 +97,7 @@ pub struct AudioPath {
     slot: Box<Slot>,
     link: AudioLink,
     background: Background,
+    voice: VoiceThread,
     request: Arc<ModelRequest>,
     telemetry: Arc<Telemetry>,
     index: u64,
@@ -109,7 +111,7 @@ pub struct AudioPath {
 }
 
 impl AudioPath {
-    /// Builds the path, loads the requested mode's model and starts the background thread.
+    /// Builds the path, loads the requested mode's model and starts the background and voice threads.
     pub fn new(
         cfg: &PathConfig,
         request: Arc<ModelRequest>,
@@ -133,13 +135,17 @@ impl AudioPath {
 
         let mode = Mode::from_u8(request.mode.load(Relaxed));
         let user_file = request.overrides.read().get(mode).map(str::to_owned);
-        let loaded = models::load(mode, user_file.as_deref());
+        let speaker = request.speaker(mode);
+        let loaded = models::load(mode, user_file.as_deref(), speaker.as_deref());
         telemetry.reset();
         let hint_len = loaded.hint_len();
         telemetry.set_loaded(loaded.message, loaded.info);
         telemetry.no_model.store(loaded.pair.is_none(), Relaxed);
         let (slot, large) = Slot::install(1, mode as u8, loaded.pair);
         let (audio_link, back_link) = link(hint_len);
+        let (voice, voice_tx) =
+            VoiceThread::start(request.enrollment.clone(), request.desk.clone())
+                .map_err(|e| format!("cannot start the voice thread: {e}"))?;
         let background = Background::start(Start {
             link: back_link,
             large,
@@ -147,10 +153,12 @@ impl AudioPath {
                 gen: 1,
                 mode,
                 user_file,
+                speaker,
             },
             request: request.clone(),
             telemetry: telemetry.clone(),
             stall: cfg.stall_background,
+            voice: voice_tx,
         })
         .map_err(|e| format!("cannot start the background thread: {e}"))?;
 
@@ -177,6 +185,7 @@ impl AudioPath {
             slot,
             link: audio_link,
             background,
+            voice,
             request,
             telemetry,
             index: 0,
@@ -229,9 +238,10 @@ impl AudioPath {
         self.last_hint = 0;
     }
 
-    /// Stops and joins the background thread (also done on drop).
+    /// Stops and joins the background and voice threads (also done on drop).
     pub fn stop(&mut self) {
         self.background.stop();
+        self.voice.stop();
     }
 
     /// Processes one host block: `input` [left, right] -> `out` [main L, main R, aux L, aux R],
@@ -380,6 +390,9 @@ impl AudioPath {
                 self.out16[s * 2 * CHUNK..].fill(0.0);
             }
             None => {
+                // The background thread passes the input on to the voice thread ("Learn voice").
+                self.link
+                    .send_chunk(tag, self.index, &self.chunk, self.wait, &self.telemetry);
                 self.pass.process(&self.chunk, &mut self.out16[..2 * CHUNK]);
                 self.out16[2 * CHUNK..].fill(0.0);
             }

@@ -13,7 +13,9 @@ use knowledge_boost::{
     models::Mode,
     params::KbParams,
     telemetry::Telemetry,
+    voice::{Command, Enrollment, EMBEDDING},
 };
+use nice_plug::params::InternalParamMut;
 use nice_plug::prelude::{GuiContextInner, ParamPtr, ParamSetter, PluginApi, PluginState};
 use parking_lot::Mutex;
 
@@ -200,7 +202,7 @@ fn every_control_and_readout_is_on_screen_by_its_label() {
         "Mode",
         "Separate",
         "Enhance",
-        "Extract (not built yet)",
+        "Extract",
         "Boost",
         "Bypass",
         "Mix",
@@ -311,4 +313,52 @@ fn load_sets_the_weight_file_of_the_current_mode() {
     h.click(at);
     assert_eq!(h.params.weights.read().get(Mode::Separate), None);
     assert!(h.state.weight_path.is_empty());
+}
+
+#[test]
+fn extract_mode_shows_the_voice_and_asks_the_voice_thread() {
+    let mut h = Harness::new();
+    // The recorder stands for a host that does not apply values: set the mode as one would.
+    // SAFETY: the parameter is not read elsewhere while it is set (one thread).
+    unsafe { h.params.mode._internal_set_normalized_value(1.0) };
+    assert_eq!(h.params.mode.value(), Mode::Extract);
+    let found: Vec<String> = h.settle().into_iter().map(|(t, _)| t).collect();
+    for want in [
+        "Voice",
+        "Enrolled",
+        "none: Extract passes audio through until a voice is enrolled",
+        "Learn voice",
+        "Load WAV",
+        "Forget voice",
+    ] {
+        assert!(
+            found.iter().any(|f| f == want),
+            "missing {want} in {found:?}"
+        );
+    }
+    let at = h.find("Learn voice").center();
+    h.click(at);
+    assert_eq!(h.params.desk.take_command(), Command::Learn);
+    h.state.enroll_path = " /tmp/voice.wav ".into();
+    let at = h.find("Load WAV").center();
+    h.click(at);
+    assert_eq!(h.params.desk.take_wav().as_deref(), Some("/tmp/voice.wav"));
+
+    let mut unit = vec![0.0; EMBEDDING];
+    unit[0] = 1.0;
+    *h.params.voice.write() = Enrollment {
+        embedding: Some(unit),
+        source: "voice.wav".into(),
+    };
+    h.params.desk.set_similarity(Some(0.82));
+    let found: Vec<String> = h.settle().into_iter().map(|(t, _)| t).collect();
+    for want in ["voice.wav", "similarity 0.82: sounds like the voice"] {
+        assert!(
+            found.iter().any(|f| f == want),
+            "missing {want} in {found:?}"
+        );
+    }
+    let at = h.find("Forget voice").center();
+    h.click(at);
+    assert!(h.params.voice.read().embedding().is_none());
 }

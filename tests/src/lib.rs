@@ -117,6 +117,8 @@ pub struct Run {
     /// Select the plugin's mono port configuration (one channel in, one per bus)
     /// and play `input[0]` alone; `Output` then holds each bus's channel twice.
     pub mono: bool,
+    /// A saved state the host loads before setting `params` (a session reopened).
+    pub state: Option<Vec<u8>>,
 }
 
 /// How a host offers the plugin's auxiliary output port.
@@ -276,6 +278,16 @@ fn instantiate(plugin: &Path) -> Result<PluginInstance<TestHost>, String> {
 /// Loads the plugin, sets the parameters, activates it at `run.rate` and streams `input` through it.
 pub fn process(run: &Run, input: [&[f32]; 2]) -> Result<Output, String> {
     let mut instance = instantiate(&run.plugin)?;
+    if let Some(saved) = &run.state {
+        use clack_extensions::state::PluginState;
+        let state: PluginState = instance
+            .plugin_shared_handle()
+            .get_extension()
+            .ok_or("no state extension")?;
+        state
+            .load(&instance.plugin_handle(), &mut saved.as_slice())
+            .map_err(|x| format!("load state: {x:?}"))?;
+    }
 
     let params: PluginParams = instance
         .plugin_shared_handle()
@@ -401,9 +413,23 @@ pub fn reference(
     input: [&[f32]; 2],
     boost: bool,
 ) -> [Vec<f32>; 4] {
+    reference_conditioned(weights, rate, input, boost, None)
+}
+
+/// [`reference`] for a target-extraction pair conditioned on `speaker`.
+pub fn reference_conditioned(
+    weights: &kb_models::weight_file::WeightFile,
+    rate: f64,
+    input: [&[f32]; 2],
+    boost: bool,
+    speaker: Option<&[f32]>,
+) -> [Vec<f32>; 4] {
     use kb_models::engine::{BoostedPair, Kernels};
     use knowledge_boost::rate::{Downsampler, Upsampler};
     let mut pair = BoostedPair::from_weights(weights, Kernels::best()).expect("engines");
+    if let Some(e) = speaker {
+        pair.set_speaker(e).expect("speaker");
+    }
     let s = pair.config().small.sources;
     let mut down = Downsampler::new(rate, 2, 128).expect("down");
     let mut up = Upsampler::new(rate, 4, 128).expect("up");
@@ -460,6 +486,52 @@ pub fn weight_file(name: &str, cfg: kb_models::JointConfig, seed: u64) -> PathBu
     let w = kb_models::weights::Weights::random(wc.clone(), seed).expect("random weights");
     kb_models::weights::save(&path, &wc, &w.tensors).expect("save weights");
     path
+}
+
+/// A random target-extraction pair (tiny sizes, one output, a speaker FiLM), written under target/.
+pub fn extract_weight_file(name: &str, seed: u64) -> PathBuf {
+    let mut cfg = kb_models::JointConfig::tiny(1, 1, 2);
+    cfg.small = cfg.small.with_speaker(Some(kb_models::SPEAKER_DIM));
+    cfg.large = cfg.large.with_speaker(Some(kb_models::SPEAKER_DIM));
+    weight_file(name, cfg, seed)
+}
+
+/// A request for `mode` with `weights` as its file and `voice` enrolled.
+pub fn request(
+    mode: Mode,
+    weights: Option<&Path>,
+    voice: knowledge_boost::voice::Enrollment,
+) -> Arc<ModelRequest> {
+    let mut paths = OverridePaths::default();
+    paths.set(mode, weights.map(|p| p.display().to_string()));
+    Arc::new(ModelRequest {
+        mode: (mode as u8).into(),
+        overrides: Arc::new(RwLock::new(paths)),
+        enrollment: Arc::new(RwLock::new(voice)),
+        desk: Default::default(),
+    })
+}
+
+/// A saved CLAP `state` (nice-plug's: a little-endian u64 length, then that
+/// many bytes of JSON) with its persisted field `name` set to `value` (that field's JSON).
+pub fn with_field(state: &[u8], name: &str, value: String) -> Result<Vec<u8>, String> {
+    let (len, json) = state
+        .split_first_chunk::<8>()
+        .ok_or("the state is shorter than its length")?;
+    if u64::from_le_bytes(*len) != json.len() as u64 {
+        return Err("the state's length does not match its JSON".into());
+    }
+    let mut v: serde_json::Value =
+        serde_json::from_slice(json).map_err(|e| format!("the state is not JSON: {e}"))?;
+    let fields = v
+        .get_mut("fields")
+        .and_then(serde_json::Value::as_object_mut)
+        .ok_or("the state has no persisted fields")?;
+    fields.insert(name.into(), serde_json::Value::String(value));
+    let json = serde_json::to_vec(&v).map_err(|e| e.to_string())?;
+    let mut out = (json.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(&json);
+    Ok(out)
 }
 
 /// What a state round trip gave.
@@ -541,12 +613,7 @@ pub fn state_roundtrip(plugin: &Path, params: &[(&'static str, f64)]) -> Result<
 
 /// A request for Separate mode with `weights` as its file (None: no model, pass-through).
 pub fn separate_request(weights: Option<&Path>) -> Arc<ModelRequest> {
-    let mut paths = OverridePaths::default();
-    paths.set(Mode::Separate, weights.map(|p| p.display().to_string()));
-    Arc::new(ModelRequest {
-        mode: (Mode::Separate as u8).into(),
-        overrides: Arc::new(RwLock::new(paths)),
-    })
+    request(Mode::Separate, weights, Default::default())
 }
 
 /// The signal path's configuration at `rate`, waiting for every hint when `wait`.

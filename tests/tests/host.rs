@@ -31,6 +31,7 @@ fn run(rate: f64, offline: bool, params: Vec<(&'static str, f64)>, seed: u64) ->
         seed,
         aux: AuxBus::Connected,
         mono: false,
+        state: None,
     }
 }
 

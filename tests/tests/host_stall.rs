@@ -25,6 +25,7 @@ fn stalled_background_gives_the_small_only_output() {
         seed: 8,
         aux: Default::default(),
         mono: false,
+        state: None,
     };
     let out = process(&run, [&x[0], &x[1]]).expect("host run");
     assert!(out.channels.iter().flatten().all(|v| v.is_finite()));

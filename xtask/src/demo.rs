@@ -205,6 +205,7 @@ pub fn run(args: &Args) -> Result<(), String> {
             seed: 1,
             aux: Default::default(),
             mono: false,
+            state: None,
         };
         let padded: [Vec<f32>; 2] = mix.clone().map(|mut m| {
             m.resize(m.len() + (rate * 0.1) as usize, 0.0);

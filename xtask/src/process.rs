@@ -2,10 +2,17 @@
 
 use std::path::{Path, PathBuf};
 
+use indicatif::{ProgressBar, ProgressStyle};
+
 use knowledge_boost::{
     models::{self, Mode},
-    offline,
+    offline::{self, RenderSettings},
+    voice::{Enrollment, WAV_SECONDS},
+    voice_wav,
 };
+
+/// Inputs longer than this many seconds show a progress bar.
+pub const PROGRESS_SECONDS: f64 = 30.0;
 
 /// Arguments of `cargo xtask process`.
 #[derive(clap::Args)]
@@ -29,6 +36,22 @@ pub struct Args {
     /// Weight file instead of the built-in model.
     #[arg(long)]
     pub weights: Option<PathBuf>,
+    /// Extract mode: a WAV of the target talking alone (any rate and channel
+    /// count, 3 to 30 s), the voice the model extracts.
+    #[arg(long)]
+    pub enroll: Option<PathBuf>,
+}
+
+/// The enrolled voice of a WAV file, as the plugin's "Load WAV" makes it.
+pub fn enroll(path: &Path) -> Result<Enrollment, String> {
+    let wav = voice_wav::read(path, WAV_SECONDS)?;
+    let embedding = crate::speaker::encoder(WAV_SECONDS)?
+        .embed(&wav)
+        .map_err(|e| format!("cannot enroll {}: {e}", path.display()))?;
+    Ok(Enrollment {
+        embedding: Some(embedding.to_vec()),
+        source: path.display().to_string(),
+    })
 }
 
 /// Reads a 2-channel WAV as [left, right] and its rate; clear errors for anything else.
@@ -95,22 +118,48 @@ pub fn run(args: &Args) -> Result<(), String> {
             args.mode
         )
     })?;
+    let voice =
+        match (&args.enroll, mode) {
+            (Some(path), Mode::Extract) => enroll(path)?,
+            (None, Mode::Extract) => return Err(
+                "extract mode needs --enroll VOICE.wav: a recording of the target talking alone"
+                    .into(),
+            ),
+            (Some(_), _) => return Err("--enroll is for --mode extract".into()),
+            (None, _) => Enrollment::default(),
+        };
     // A file named on the command line is used or refused, never replaced by
     // the built-in model (the plugin falls back instead: a saved session must open).
     if let Some(path) = &args.weights {
-        models::load_file(path, mode)
+        models::load_file(path, mode, voice.embedding())
             .map_err(|e| format!("cannot use weight file {}: {e}", path.display()))?;
     }
     let (input, rate) = read_binaural(&args.input)?;
-    let weights = args.weights.as_ref().map(|p| p.display().to_string());
-    let out = offline::render(
+    let settings = RenderSettings {
+        weights: args.weights.as_ref().map(|p| p.display().to_string()),
+        no_boost: args.no_boost,
+        link_delay: args.link_delay,
+        voice,
+    };
+    // Long files show how far the render is.
+    let bar = if input[0].len() as f64 > PROGRESS_SECONDS * f64::from(rate) {
+        ProgressBar::new(1000)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {percent:>3} % of the input, {eta} left")
+            .expect("template")
+            .progress_chars("=> "),
+    );
+    let out = offline::render_with_progress(
         [&input[0], &input[1]],
         f64::from(rate),
         mode,
-        weights.as_deref(),
-        !args.no_boost,
-        args.link_delay,
+        &settings,
+        &mut |done| bar.set_position((done * 1000.0) as u64),
     )?;
+    bar.finish_and_clear();
     if !out.message.is_empty() {
         eprintln!("warning: {}", out.message);
     }
@@ -194,6 +243,7 @@ mod tests {
             no_boost: false,
             link_delay: None,
             weights: None,
+            enroll: None,
         };
         run(&args).expect("process");
         for name in ["talker1", "talker2"] {
@@ -225,6 +275,7 @@ mod tests {
                 no_boost: false,
                 link_delay: None,
                 weights: Some(file.clone()),
+                enroll: None,
             };
             let e = run(&args).unwrap_err();
             assert!(e.contains(&file.display().to_string()), "{e}");
@@ -233,5 +284,66 @@ mod tests {
                 "nothing written after a refusal"
             );
         }
+    }
+
+    /// Extract needs --enroll; with it, the target bus is the path run on the
+    /// speaker encoder's embedding of that WAV, computed here independently.
+    #[test]
+    fn extract_keeps_the_enrolled_voice_and_needs_one() {
+        let d = dir();
+        let input = d.join("mix-extract.wav");
+        write(&input, 2, 9_000);
+        let weights = kb_e2e::extract_weight_file("process-extract", 7);
+        let root = kb_e2e::workspace_root();
+        let voice = root.join("models/speaker/tests/golden/fillets.wav");
+        let args = Args {
+            mode: "extract".into(),
+            input: input.clone(),
+            out_dir: d.join("out-extract"),
+            no_boost: false,
+            link_delay: None,
+            weights: Some(weights.clone()),
+            enroll: None,
+        };
+        assert!(run(&args).unwrap_err().contains("--enroll"));
+        let args = Args {
+            enroll: Some(voice.clone()),
+            ..args
+        };
+        run(&args).expect("extract");
+        let (got, _) = read_binaural(&d.join("out-extract/target.wav")).expect("target.wav");
+
+        let clip: Vec<f32> = hound::WavReader::open(&voice)
+            .expect("voice")
+            .into_samples::<i16>()
+            .map(|s| f32::from(s.expect("sample")) / 32768.0)
+            .collect();
+        let enc =
+            kb_speaker::EncoderWeights::load(&root.join(crate::speaker::ENCODER)).expect("encoder");
+        let embedding = kb_speaker::SpeakerEncoder::new(enc, 10.0)
+            .embed(&clip)
+            .expect("embedding");
+        let (x, rate) = read_binaural(&input).expect("input");
+        let settings = RenderSettings {
+            weights: Some(weights.display().to_string()),
+            voice: Enrollment {
+                embedding: Some(embedding.to_vec()),
+                source: String::new(),
+            },
+            ..RenderSettings::default()
+        };
+        let want = offline::render([&x[0], &x[1]], f64::from(rate), Mode::Extract, &settings)
+            .expect("render");
+        assert!(want.had_model, "{}", want.message);
+        for ch in 0..2 {
+            assert_eq!(got[ch], want.channels[ch], "ear {ch}");
+        }
+
+        let wrong = Args {
+            mode: "separate".into(),
+            weights: None,
+            ..args
+        };
+        assert!(run(&wrong).unwrap_err().contains("--enroll is for"));
     }
 }

@@ -15,9 +15,9 @@ const _: () = assert!(kb_models::SPEAKER_DIM == EMBEDDING);
 /// The speaker encoder's weights, as `cargo xtask import --resemblyzer` writes them.
 pub const ENCODER: &str = "assets/speaker_encoder.safetensors";
 
-/// Loads the encoder from [`ENCODER`], sized for enrollments up to `seconds`.
+/// Loads the encoder from [`ENCODER`] in the checkout, sized for enrollments up to `seconds`.
 pub fn encoder(seconds: f64) -> Result<SpeakerEncoder, String> {
-    let weights = EncoderWeights::load(Path::new(ENCODER)).map_err(|e| {
+    let weights = EncoderWeights::load(&kb_e2e::workspace_root().join(ENCODER)).map_err(|e| {
         format!("target extraction needs the speaker encoder {ENCODER} ({e}); see docs/extract.md")
     })?;
     Ok(SpeakerEncoder::new(weights, seconds))

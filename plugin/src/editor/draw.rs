@@ -6,7 +6,7 @@ use nice_plug::prelude::{Param, ParamSetter};
 use nice_plug_egui::widgets::ParamSlider;
 
 use crate::{
-    editor::{history, meter, state::UiState, style, view::View},
+    editor::{history, meter, state::UiState, style, view::View, voice},
     models::Mode,
     params::KbParams,
     telemetry::CHUNK_BUDGET_US,
@@ -41,6 +41,11 @@ fn content(ui: &mut Ui, params: &KbParams, setter: &ParamSetter, view: &View, st
         ui.heading("Knowledge Boost");
         let (status, colour) = if params.bypass.value() {
             ("bypassed", style::WARN)
+        } else if view.no_model
+            && params.mode.value() == Mode::Extract
+            && params.voice.read().embedding().is_none()
+        {
+            ("no voice enrolled: audio passes through", style::BAD)
         } else if view.no_model {
             ("no model: audio passes through", style::BAD)
         } else if params.boost.value() {
@@ -55,6 +60,9 @@ fn content(ui: &mut Ui, params: &KbParams, setter: &ParamSetter, view: &View, st
         if ui.available_width() >= TWO_COLUMNS_MIN_WIDTH {
             ui.columns(2, |cols| {
                 controls(&mut cols[0], params, setter, view, state);
+                if params.mode.value() == Mode::Extract {
+                    voice::draw(&mut cols[0], params, state);
+                }
                 model(&mut cols[0], view);
                 levels(&mut cols[1], view);
                 hints(&mut cols[1], params, view, state);
@@ -62,6 +70,9 @@ fn content(ui: &mut Ui, params: &KbParams, setter: &ParamSetter, view: &View, st
             });
         } else {
             controls(ui, params, setter, view, state);
+            if params.mode.value() == Mode::Extract {
+                voice::draw(ui, params, state);
+            }
             levels(ui, view);
             hints(ui, params, view, state);
             cpu(ui, view);
@@ -70,7 +81,8 @@ fn content(ui: &mut Ui, params: &KbParams, setter: &ParamSetter, view: &View, st
     });
 }
 
-fn section(ui: &mut Ui, title: &str, body: impl FnOnce(&mut Ui)) {
+/// A titled group of label-value rows.
+pub(crate) fn section(ui: &mut Ui, title: &str, body: impl FnOnce(&mut Ui)) {
     ui.add_space(4.0);
     ui.label(RichText::new(title).strong().size(15.0));
     egui::Frame::group(ui.style()).show(ui, |ui| {
@@ -92,7 +104,7 @@ fn mode_label(mode: Mode) -> &'static str {
     match mode {
         Mode::Separate => "Separate",
         Mode::Enhance => "Enhance",
-        Mode::Extract => "Extract (not built yet)",
+        Mode::Extract => "Extract",
     }
 }
 

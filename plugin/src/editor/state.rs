@@ -11,4 +11,6 @@ pub struct UiState {
     pub weight_path: String,
     /// The mode whose weight file the field shows (refreshed when the mode changes).
     pub path_mode: Option<Mode>,
+    /// The enrollment-WAV field being edited.
+    pub enroll_path: String,
 }

@@ -34,6 +34,7 @@ fn stream(args: &[String]) -> i32 {
         seed: 11,
         aux: Default::default(),
         mono: false,
+        state: None,
     };
     match kb_e2e::process(&run, [&input[0], &input[1]]) {
         Ok(out) if out.channels.iter().flatten().all(|v| v.is_finite()) => {
