@@ -16,7 +16,7 @@ use crossbeam_channel::{RecvTimeoutError, Sender};
 use kb_models::engine::{HintFrame, LargeEngine};
 
 use crate::{
-    hint_link::{BackLink, HintMsg, Slot},
+    hint_link::{BackLink, HintMsg, Slot, VoiceMsg},
     models::{self, Mode, ModelRequest},
     telemetry::{Telemetry, CHUNK_BUDGET_US},
     voice_thread::{mono, MonoChunk},
@@ -107,8 +107,29 @@ fn run(start: Start, stop: &AtomicBool) {
     let mut stream = None;
     while !stop.load(Relaxed) {
         while link.retired_rx.try_recv().is_ok() {}
+        while link.voice_back_rx.try_recv().is_ok() {}
         let mode = Mode::from_u8(request.mode.load(Relaxed));
         let user_file = request.overrides.read().get(mode).map(str::to_owned);
+        let same_model = mode == installed.mode && user_file == installed.user_file;
+        if same_model
+            && pending.is_none()
+            && installed.speaker.is_some()
+            && request.speaker_changed(mode, installed.speaker.as_deref())
+        {
+            if let (Some(engine), Some(voice)) = (large.as_mut(), request.speaker(mode)) {
+                // Another voice for the running pair: condition both engines in place.
+                if let (Ok(()), Ok(embedding)) = (engine.set_speaker(&voice), voice[..].try_into())
+                {
+                    let msg = Box::new(VoiceMsg {
+                        gen: installed.gen,
+                        embedding,
+                    });
+                    if link.voice_tx.try_send(msg).is_ok() {
+                        installed.speaker = Some(voice);
+                    }
+                }
+            }
+        }
         if mode != installed.mode
             || user_file != installed.user_file
             || request.speaker_changed(mode, installed.speaker.as_deref())

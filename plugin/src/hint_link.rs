@@ -18,6 +18,9 @@ pub const CHUNK_SAMPLES: usize = 2 * crate::path::CHUNK;
 /// Input chunks in flight (0.5 s): a slower large engine loses chunks beyond this.
 pub const CHUNK_POOL: usize = 64;
 
+/// Voice updates in flight.
+pub const VOICE_QUEUE: usize = 2;
+
 /// Hint frames in flight.
 pub const HINT_POOL: usize = 16;
 
@@ -42,6 +45,15 @@ pub struct ChunkMsg {
     pub index: u64,
     /// [2 ears][128] channel-major.
     pub samples: [f32; CHUNK_SAMPLES],
+}
+
+/// A new enrolled voice for the running small engine of generation `gen`.
+#[derive(Debug)]
+pub struct VoiceMsg {
+    /// Model generation it is meant for.
+    pub gen: u32,
+    /// The speaker embedding.
+    pub embedding: [f32; kb_speaker::EMBEDDING],
 }
 
 /// One hint frame from the large engine.
@@ -97,6 +109,9 @@ pub struct AudioLink {
     held: Option<Box<HintMsg>>,
     slot_rx: Receiver<Box<Slot>>,
     retired_tx: Sender<Box<Slot>>,
+    voice_rx: Receiver<Box<VoiceMsg>>,
+    voice_back_tx: Sender<Box<VoiceMsg>>,
+    voice_held: Option<Box<VoiceMsg>>,
 }
 
 /// The background thread's end.
@@ -114,6 +129,10 @@ pub struct BackLink {
     pub slot_tx: Sender<Box<Slot>>,
     /// Old small engines coming back to be dropped off the audio thread.
     pub retired_rx: Receiver<Box<Slot>>,
+    /// New voices for the running small engine.
+    pub voice_tx: Sender<Box<VoiceMsg>>,
+    /// Applied voice messages coming back to be dropped off the audio thread.
+    pub voice_back_rx: Receiver<Box<VoiceMsg>>,
 }
 
 /// Builds both ends with every message pre-allocated; `hint_len` sizes the hint frames.
@@ -144,6 +163,8 @@ pub fn link(hint_len: usize) -> (AudioLink, BackLink) {
     }
     let (slot_tx, slot_rx) = bounded(1);
     let (retired_tx, retired_rx) = bounded(4);
+    let (voice_tx, voice_rx) = bounded(VOICE_QUEUE);
+    let (voice_back_tx, voice_back_rx) = bounded(VOICE_QUEUE + 1);
     (
         AudioLink {
             chunk_tx,
@@ -154,6 +175,9 @@ pub fn link(hint_len: usize) -> (AudioLink, BackLink) {
             held: None,
             slot_rx,
             retired_tx,
+            voice_rx,
+            voice_back_tx,
+            voice_held: None,
         },
         BackLink {
             chunk_rx,
@@ -162,6 +186,8 @@ pub fn link(hint_len: usize) -> (AudioLink, BackLink) {
             hint_free_rx,
             slot_tx,
             retired_rx,
+            voice_tx,
+            voice_back_rx,
         },
     )
 }
@@ -252,6 +278,33 @@ impl AudioLink {
                     self.recycle_hint();
                 }
                 Err(_) => break,
+            }
+        }
+    }
+
+    /// The newest voice meant for `slot`'s engine, if one arrived: applied by the
+    /// caller; a voice for a generation not yet swapped in waits, one for an
+    /// older generation goes back. Allocates and frees nothing.
+    pub fn take_voice(&mut self, slot: &Slot) -> Option<[f32; kb_speaker::EMBEDDING]> {
+        let mut found = None;
+        loop {
+            let msg = match self.voice_held.take() {
+                Some(m) => m,
+                None => match self.voice_rx.try_recv() {
+                    Ok(m) => m,
+                    Err(_) => return found,
+                },
+            };
+            if msg.gen.wrapping_sub(slot.gen) as i32 > 0 {
+                self.voice_held = Some(msg);
+                return found;
+            }
+            if msg.gen == slot.gen {
+                found = Some(msg.embedding);
+            }
+            if let Err(e) = self.voice_back_tx.try_send(msg) {
+                // Cannot happen: the return queue holds every message. Leak rather than free here.
+                std::mem::forget(e.into_inner());
             }
         }
     }

@@ -209,6 +209,11 @@ impl AudioPath {
         Mode::from_u8(self.slot.mode)
     }
 
+    /// Generation of the running model (bumped by every swap).
+    pub fn model_generation(&self) -> u32 {
+        self.slot.gen
+    }
+
     /// True when a small engine runs (false: pass-through, no model).
     pub fn has_model(&self) -> bool {
         self.slot.small.is_some()
@@ -348,6 +353,16 @@ impl AudioPath {
         if swapped {
             self.slot_start = self.index;
             self.last_hint = self.index;
+        }
+        // A new voice for the running pair conditions it in place: no swap, no restart.
+        if let Some(voice) = self.link.take_voice(&self.slot) {
+            if let Some(engine) = self.slot.small.as_mut() {
+                if engine.set_speaker(&voice).is_ok() {
+                    let t = &self.telemetry;
+                    t.voice_updates.fetch_add(1, Relaxed);
+                    t.voice_update_chunk.store(self.index, Relaxed);
+                }
+            }
         }
         let tag = Tag {
             gen: self.slot.gen,

@@ -32,6 +32,10 @@ pub struct Telemetry {
     pub bad_input: AtomicU64,
     /// Chunks whose output was not finite (the small engine restarted) since activation.
     pub engine_resets: AtomicU64,
+    /// Voices applied to the running small engine in place (no swap) since activation.
+    pub voice_updates: AtomicU64,
+    /// Chunk index (since the last reset) at which the latest voice was applied.
+    pub voice_update_chunk: AtomicU64,
     /// True while the active mode has no model (audio passes through, latency-aligned).
     pub no_model: AtomicBool,
     /// True while the host gives the auxiliary output (talker 2) no channels:
@@ -63,6 +67,8 @@ impl Telemetry {
             &self.chunks_dropped,
             &self.bad_input,
             &self.engine_resets,
+            &self.voice_updates,
+            &self.voice_update_chunk,
         ] {
             a.store(0, Relaxed);
         }

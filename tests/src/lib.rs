@@ -413,23 +413,22 @@ pub fn reference(
     input: [&[f32]; 2],
     boost: bool,
 ) -> [Vec<f32>; 4] {
-    reference_conditioned(weights, rate, input, boost, None)
+    reference_conditioned(weights, rate, input, boost, &[])
 }
 
-/// [`reference`] for a target-extraction pair conditioned on `speaker`.
+/// [`reference`] for a target-extraction pair conditioned on each
+/// `(chunk, embedding)` of `speakers` from that 16 kHz chunk on.
 pub fn reference_conditioned(
     weights: &kb_models::weight_file::WeightFile,
     rate: f64,
     input: [&[f32]; 2],
     boost: bool,
-    speaker: Option<&[f32]>,
+    speakers: &[(usize, &[f32])],
 ) -> [Vec<f32>; 4] {
     use kb_models::engine::{BoostedPair, Kernels};
     use knowledge_boost::rate::{Downsampler, Upsampler};
     let mut pair = BoostedPair::from_weights(weights, Kernels::best()).expect("engines");
-    if let Some(e) = speaker {
-        pair.set_speaker(e).expect("speaker");
-    }
+    let mut index = 0;
     let s = pair.config().small.sources;
     let mut down = Downsampler::new(rate, 2, 128).expect("down");
     let mut up = Upsampler::new(rate, 4, 128).expect("up");
@@ -449,6 +448,10 @@ pub fn reference_conditioned(
         packed.extend_from_slice(&input[0][pos..pos + need]);
         packed.extend_from_slice(&input[1][pos..pos + need]);
         down.process(&packed, &mut chunk);
+        for (_, e) in speakers.iter().filter(|(from, _)| *from == index) {
+            pair.set_speaker(e).expect("speaker");
+        }
+        index += 1;
         pair.process(&chunk, boost, &mut out16[..s * 256])
             .expect("engines");
         out16[s * 256..].fill(0.0);

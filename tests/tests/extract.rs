@@ -60,10 +60,22 @@ fn extract() -> Controls {
 fn play(path: &mut AudioPath, x: &[Vec<f32>; 2], block: usize) -> [Vec<f32>; 4] {
     let n = x[0].len();
     let mut out: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0; n]);
-    let c = extract();
-    for start in (0..n).step_by(block) {
-        let r = start..(start + block).min(n);
-        let [a, b, cc, d] = &mut out;
+    play_into(path, x, 0..n, block, &extract(), &mut out);
+    out
+}
+
+/// Plays `range` of `x` through `path` in blocks of `block` into the same range of `out`.
+fn play_into(
+    path: &mut AudioPath,
+    x: &[Vec<f32>; 2],
+    range: std::ops::Range<usize>,
+    block: usize,
+    c: &Controls,
+    out: &mut [Vec<f32>; 4],
+) {
+    for start in range.clone().step_by(block) {
+        let r = start..(start + block).min(range.end);
+        let [a, b, cc, d] = out;
         path.process(
             [&x[0][r.clone()], &x[1][r.clone()]],
             [
@@ -72,10 +84,9 @@ fn play(path: &mut AudioPath, x: &[Vec<f32>; 2], block: usize) -> [Vec<f32>; 4] 
                 &mut cc[r.clone()],
                 &mut d[r],
             ],
-            &c,
+            c,
         );
     }
-    out
 }
 
 fn noise(rate: f64, seconds: f64, seed: u64) -> [Vec<f32>; 2] {
@@ -156,7 +167,7 @@ fn an_enrolled_voice_conditions_the_pair_as_the_engines_do() {
     let out = play(&mut path, &x, 700);
     let shift = path.latency() - signal_delay(rate);
     let diff = |speaker: &[f32]| {
-        let r = reference_conditioned(&w, rate, [&x[0], &x[1]], true, Some(speaker));
+        let r = reference_conditioned(&w, rate, [&x[0], &x[1]], true, &[(0, speaker)]);
         (0..2)
             .map(|ch| max_diff_shifted(&out[ch], &r[ch], shift))
             .fold(0.0, f32::max)
@@ -278,4 +289,58 @@ fn learning_a_voice_enrolls_the_talker_at_the_input() {
     println!("recorded {recorded:.2} s, similarity to the clip's own embedding {s:.4}");
     assert!(recorded > 3.5, "{recorded}");
     assert!(s > 0.97, "{s}");
+}
+
+/// Another voice enrolled while the pair runs conditions the running engines in
+/// place: no model swap, and from the chunk where it lands the output is the
+/// small engine's, its state carried over, conditioned on the new voice.
+#[test]
+fn a_new_voice_reconditions_the_running_pair_without_a_swap() {
+    let file = extract_weight_file("extract-revoice", 34);
+    let w = WeightFile::load(&file).expect("weights");
+    let rate = 48_000.0;
+    let (first, second) = (embedding(4), embedding(5));
+    let telemetry = Arc::new(Telemetry::default());
+    let req = request(Mode::Extract, Some(&file), enrolled(&first));
+    let mut path =
+        AudioPath::new(&path_config(rate, false), req.clone(), telemetry.clone()).expect("path");
+    assert!(path.has_model(), "{}", telemetry.message());
+    let generation = path.model_generation();
+    // Without hints the output depends on the small engine alone, not on the
+    // large thread's timing.
+    let c = Controls {
+        boost: false,
+        ..extract()
+    };
+    let x = noise(rate, 2.0, 6);
+    let n = x[0].len();
+    let mut out: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0; n]);
+    let half = n / 2;
+    play_into(&mut path, &x, 0..half, 480, &c, &mut out);
+    *req.enrollment.write() = enrolled(&second);
+    let started = Instant::now();
+    let mut pos = half;
+    while telemetry.voice_updates.load(Relaxed) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(20), "never applied");
+        assert!(pos + 480 < n, "the input ran out before the voice landed");
+        play_into(&mut path, &x, pos..pos + 480, 480, &c, &mut out);
+        pos += 480;
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    play_into(&mut path, &x, pos..n, 480, &c, &mut out);
+    assert_eq!(path.model_generation(), generation, "the model was swapped");
+    assert_eq!(telemetry.voice_updates.load(Relaxed), 1);
+    let at = telemetry.voice_update_chunk.load(Relaxed) as usize;
+    let shift = path.latency() - signal_delay(rate);
+    let diff = |speakers: &[(usize, &[f32])]| {
+        let r = reference_conditioned(&w, rate, [&x[0], &x[1]], false, speakers);
+        (0..2)
+            .map(|ch| max_diff_shifted(&out[ch], &r[ch], shift))
+            .fold(0.0, f32::max)
+    };
+    let switched = diff(&[(0, &first), (at, &second)]);
+    let unchanged = diff(&[(0, &first)]);
+    println!("voice applied at chunk {at}: max diff {switched:.2e}, from the first voice kept {unchanged:.2e}");
+    assert!(switched < 1e-3, "{switched}");
+    assert!(unchanged > 100.0 * switched.max(1e-5), "{unchanged}");
 }

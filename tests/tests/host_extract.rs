@@ -77,7 +77,7 @@ fn a_session_with_a_recorded_voice_extracts_it_and_one_without_passes_through() 
     let x = binaural_mixture(rate, 2.0, 11);
 
     let out = process(&run(rate, with_voice), [&x[0], &x[1]]).expect("host run");
-    let r = reference_conditioned(w, rate, [&x[0], &x[1]], true, Some(&voice));
+    let r = reference_conditioned(w, rate, [&x[0], &x[1]], true, &[(0, &voice)]);
     let shift = out.latency as usize - signal_delay(rate);
     let energy: f64 = r[0].iter().map(|v| f64::from(*v).powi(2)).sum();
     let worst = (0..2)

@@ -335,8 +335,8 @@ mod tests {
         let want = offline::render([&x[0], &x[1]], f64::from(rate), Mode::Extract, &settings)
             .expect("render");
         assert!(want.had_model, "{}", want.message);
-        for ch in 0..2 {
-            assert_eq!(got[ch], want.channels[ch], "ear {ch}");
+        for (ch, (got, want)) in got.iter().zip(&want.channels).enumerate() {
+            assert_eq!(got, want, "ear {ch}");
         }
 
         let wrong = Args {

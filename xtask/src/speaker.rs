@@ -2,10 +2,7 @@
 //! talkers apart: enrollments chained from each talker's clips, every pair
 //! scored by cosine similarity, the equal error rate of same/different pairs.
 
-use std::{
-    path::{Path, PathBuf},
-    time::Instant,
-};
+use std::{path::PathBuf, time::Instant};
 
 use kb_data::{fetch::default_cache, index::INDEX_FILE, Mixture, Pools, Split, Task};
 use kb_speaker::{similarity, Embedding, EncoderWeights, SpeakerEncoder, EMBEDDING, SAMPLE_RATE};
