@@ -18,6 +18,7 @@ use kb_models::engine::{HintFrame, LargeEngine};
 use crate::{
     hint_link::{BackLink, HintMsg, Slot, VoiceMsg},
     models::{self, Mode, ModelRequest},
+    remote_hints::{RemoteHints, RemotePair},
     telemetry::{Telemetry, CHUNK_BUDGET_US},
     voice_thread::{mono, MonoChunk},
 };
@@ -33,6 +34,8 @@ pub struct Installed {
     pub user_file: Option<String>,
     /// The speaker embedding it runs with (Extract mode).
     pub speaker: Option<Vec<f32>>,
+    /// Identity of the installed pair (None: a single model, or none).
+    pub identity: Option<String>,
 }
 
 /// Everything the thread starts with.
@@ -105,6 +108,7 @@ fn run(start: Start, stop: &AtomicBool) {
     let mut spare: Option<Box<HintMsg>> = None;
     let mut scratch = large.as_ref().map(|l| HintFrame::new(l.config()));
     let mut stream = None;
+    let mut remote = RemoteHints::default();
     while !stop.load(Relaxed) {
         while link.retired_rx.try_recv().is_ok() {}
         while link.voice_back_rx.try_recv().is_ok() {}
@@ -136,15 +140,17 @@ fn run(start: Start, stop: &AtomicBool) {
         {
             let speaker = request.speaker(mode);
             let loaded = models::load(mode, user_file.as_deref(), speaker.as_deref());
+            let identity = loaded.pair_identity();
             telemetry.set_loaded(loaded.message, loaded.info);
-            telemetry.no_model.store(loaded.pair.is_none(), Relaxed);
+            telemetry.no_model.store(loaded.engines.is_none(), Relaxed);
             installed = Installed {
                 gen: installed.gen.wrapping_add(1),
                 mode,
                 user_file,
                 speaker,
+                identity,
             };
-            let (slot, engine) = Slot::install(installed.gen, mode as u8, loaded.pair);
+            let (slot, engine) = Slot::install(installed.gen, mode as u8, loaded.engines);
             scratch = engine.as_ref().map(|l| HintFrame::new(l.config()));
             large = engine;
             pending = Some(slot);
@@ -153,6 +159,37 @@ fn run(start: Start, stop: &AtomicBool) {
         if let Some(s) = pending.take() {
             if let Err(e) = link.slot_tx.try_send(s) {
                 pending = Some(e.into_inner());
+            }
+        }
+        // Extract's large model needs the voice: it stays local.
+        let pair = match (&installed.identity, &scratch, &installed.speaker) {
+            (Some(identity), Some(frame), None) => Some(RemotePair {
+                gen: installed.gen,
+                identity,
+                hint_values: frame.data.len(),
+            }),
+            _ => None,
+        };
+        remote.follow(request.hint_server.read().as_ref(), pair, &telemetry);
+        if let Some(client) = remote.client() {
+            while let Some(h) = client.try_recv() {
+                let Some(mut msg) = spare.take().or_else(|| link.hint_free_rx.try_recv().ok())
+                else {
+                    break;
+                };
+                if h.tag.gen != installed.gen
+                    || h.data.len() != scratch.as_ref().map_or(0, |s| s.data.len())
+                {
+                    spare = Some(msg);
+                    continue;
+                }
+                msg.frame.data.clear();
+                msg.frame.data.extend_from_slice(&h.data);
+                msg.frame.index = h.index;
+                msg.tag = h.tag;
+                if let Err(e) = link.hint_tx.try_send(msg) {
+                    spare = Some(e.into_inner());
+                }
             }
         }
         if stall {
@@ -166,7 +203,11 @@ fn run(start: Start, stop: &AtomicBool) {
         };
         // A full queue drops the chunk: the voice thread is busy embedding.
         let _ = voice.try_send(mono(&msg.samples));
-        if let (Some(engine), Some(scratch)) = (large.as_mut(), scratch.as_mut()) {
+        if let Some(client) = remote.client() {
+            if msg.tag.gen == installed.gen {
+                client.send(msg.tag, msg.index, &msg.samples);
+            }
+        } else if let (Some(engine), Some(scratch)) = (large.as_mut(), scratch.as_mut()) {
             if msg.tag.gen == installed.gen {
                 if stream != Some(msg.tag.stream) {
                     engine.reset();

@@ -2,6 +2,7 @@
 //! 60 fps from the lock-free telemetry.
 
 pub mod draw;
+pub mod hint_source;
 pub mod history;
 pub mod meter;
 pub mod state;

@@ -8,7 +8,7 @@ use std::{
 };
 
 use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError};
-use kb_models::engine::{BoostedPair, HintFrame, LargeEngine, SmallEngine};
+use kb_models::engine::{Engines, FrontEngine, HintFrame, LargeEngine};
 
 use crate::telemetry::Telemetry;
 
@@ -27,14 +27,9 @@ pub const HINT_POOL: usize = 16;
 /// How long an offline render waits for a hint before running without it.
 pub const OFFLINE_HINT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Which model generation and which stream (reset count) a message belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Tag {
-    /// Model generation: bumped by the background thread at every model swap.
-    pub gen: u32,
-    /// Stream: bumped by the audio thread at every reset.
-    pub stream: u32,
-}
+/// Which model generation (bumped at every swap) and which stream (bumped at
+/// every reset) a message belongs to: the same tag travels to a hint server.
+pub use kb_link::StreamTag as Tag;
 
 /// One 16 kHz input chunk for the large engine.
 #[derive(Debug)]
@@ -65,29 +60,33 @@ pub struct HintMsg {
     pub frame: HintFrame,
 }
 
-/// A small engine (or none: pass-through) with everything the audio thread needs to run it.
+/// The audio thread's model (or none: pass-through) with everything it needs to run it.
 #[derive(Debug)]
 pub struct Slot {
-    /// Generation of the pair this small engine belongs to.
+    /// Generation of the model this engine belongs to.
     pub gen: u32,
-    /// The small engine; None when the mode has no model.
-    pub small: Option<SmallEngine>,
-    /// The trained hint delay C in chunks (the merges align to it).
-    pub delay: u64,
+    /// A pair's small engine or a single model; None when the mode has no model.
+    pub small: Option<FrontEngine>,
+    /// The trained hint delay C in chunks (the merges align to it); None: a single model, no hints.
+    pub delay: Option<u64>,
     /// Which mode this slot serves.
     pub mode: u8,
 }
 
 impl Slot {
-    /// Splits a loaded pair (None: pass-through) into the audio thread's slot
-    /// of generation `gen` and the large engine the background thread keeps.
+    /// Splits loaded engines (None: pass-through) into the audio thread's slot
+    /// of generation `gen` and the large engine (a pair's) the background thread keeps.
     pub fn install(
         gen: u32,
         mode: u8,
-        pair: Option<BoostedPair>,
+        engines: Option<Engines>,
     ) -> (Box<Self>, Option<LargeEngine>) {
-        let (small, large) = pair.map(BoostedPair::into_engines).unzip();
-        let delay = small.as_ref().map_or(0, |s| s.config().delay as u64);
+        let (small, large) = engines.map(Engines::into_parts).unzip();
+        let large = large.flatten();
+        let delay = small
+            .as_ref()
+            .and_then(FrontEngine::delay)
+            .map(|c| c as u64);
         let slot = Self {
             gen,
             small,

@@ -15,6 +15,7 @@ pub mod offline;
 pub mod params;
 pub mod path;
 pub mod rate;
+pub mod remote_hints;
 pub mod silence_gate;
 pub mod telemetry;
 pub mod voice;
@@ -62,6 +63,7 @@ impl Default for KnowledgeBoost {
             overrides: params.weights.clone(),
             enrollment: params.voice.clone(),
             desk: params.desk.clone(),
+            hint_server: params.hint_server.clone(),
         });
         Self {
             params,

@@ -11,41 +11,43 @@ pub const METRICS_FILE: &str = "metrics.csv";
 /// Its column of validation SI-SDRi in dB.
 pub const METRICS_COLUMN: &str = "val_si_sdri_db";
 
-/// Description of the model pair that runs.
+/// Description of the model (a pair, or a single model) that runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelInfo {
     /// The file name, or "built-in <mode> model".
     pub name: String,
     /// Size of the weight file in bytes.
     pub file_bytes: u64,
-    /// Parameters of the small (audio-thread) model, merge modules included.
+    /// Parameters of the audio thread's model (a pair's small model, merge modules included).
     pub small_params: usize,
-    /// Parameters of the large model and the hint compression.
+    /// Parameters of a pair's large model and hint compression (0 for a single model).
     pub large_params: usize,
-    /// Embedding widths D of the small and large models.
+    /// Embedding widths D of the small and large models (large 0 for a single model).
     pub widths: (usize, usize),
-    /// Hint delay C in chunks the pair was trained with.
-    pub delay: usize,
+    /// Hint delay C in chunks the pair was trained with; None for a single model (no hints).
+    pub delay: Option<usize>,
     /// The evaluation figure, e.g. "validation SI-SDRi 9.1 dB", if one is known.
     pub eval: Option<String>,
+    /// The model's identity (SHA-256 of its configuration and tensors), as a hint server checks it.
+    pub identity: String,
 }
 
 impl ModelInfo {
     /// Describes `w`, read from `file_bytes` bytes named `name`; `path` is the user's file, if any.
     /// The evaluation figure is the file's own, else the best of a `metrics.csv` beside `path`.
     pub fn describe(w: &WeightFile, name: String, file_bytes: u64, path: Option<&Path>) -> Self {
+        let (widths, delay, small_prefix) = match &w.config {
+            WeightsConfig::Joint(c) => ((c.small.d, c.large.d), Some(c.delay), "small."),
+            WeightsConfig::Single(c) => ((c.d, 0), None, ""),
+        };
         let (mut small_params, mut large_params) = (0, 0);
         for (key, t) in &w.tensors {
-            if key.starts_with("small.") {
+            if key.starts_with(small_prefix) {
                 small_params += t.elem_count();
             } else {
                 large_params += t.elem_count();
             }
         }
-        let (widths, delay) = match &w.config {
-            WeightsConfig::Joint(c) => ((c.small.d, c.large.d), c.delay),
-            WeightsConfig::Single(c) => ((c.d, 0), 0),
-        };
         Self {
             name,
             file_bytes,
@@ -54,6 +56,7 @@ impl ModelInfo {
             widths,
             delay,
             eval: w.evaluation.clone().or_else(|| path.and_then(eval_next_to)),
+            identity: kb_link::identity::model_id(w),
         }
     }
 }

@@ -1,10 +1,10 @@
 //! Each mode's weights (compiled-in defaults from `assets/`, or a user's file),
-//! building and warming engine pairs off the audio thread.
+//! building and warming their engines (a pair, or a single model) off the audio thread.
 
 use std::{path::Path, sync::atomic::AtomicU8};
 
 use kb_models::{
-    engine::{BoostedPair, HintFrame, Kernels},
+    engine::{Engines, HintFrame, Kernels},
     weight_file::WeightFile,
     Task, WeightsConfig, CHUNK, LOOKAHEAD,
 };
@@ -172,6 +172,8 @@ pub struct ModelRequest {
     pub enrollment: std::sync::Arc<RwLock<Enrollment>>,
     /// The editor's line to the voice thread.
     pub desk: std::sync::Arc<VoiceDesk>,
+    /// A hint server to use instead of the local large model (None: local).
+    pub hint_server: std::sync::Arc<RwLock<Option<kb_link::ClientSettings>>>,
 }
 
 impl ModelRequest {
@@ -194,31 +196,40 @@ impl ModelRequest {
     }
 }
 
-/// The outcome of loading a mode: the pair (None: no model, pass-through) and a message for the user.
+/// The outcome of loading a mode: the engines (None: no model, pass-through) and a message for the user.
 #[derive(Debug)]
 pub struct Loaded {
-    /// The engines, if the mode has a usable model.
-    pub pair: Option<BoostedPair>,
-    /// What the editor shows about the pair, when there is one.
+    /// The engines (a pair, or a single model), if the mode has a usable model.
+    pub engines: Option<Engines>,
+    /// What the editor shows about the model, when there is one.
     pub info: Option<ModelInfo>,
     /// Why a user file was refused, or why there is no model.
     pub message: String,
 }
 
 impl Loaded {
-    /// Values in one hint frame of the loaded pair (0 without one).
-    pub fn hint_len(&self) -> usize {
-        self.pair
+    /// The identity of the loaded pair, as a hint server checks it (None: a single model, or none).
+    pub fn pair_identity(&self) -> Option<String> {
+        self.info
             .as_ref()
-            .map_or(0, |p| HintFrame::new(p.config()).data.len())
+            .filter(|i| i.delay.is_some())
+            .map(|i| i.identity.clone())
+    }
+
+    /// Values in one hint frame of the loaded pair (0 without one, or for a single model).
+    pub fn hint_len(&self) -> usize {
+        match &self.engines {
+            Some(Engines::Pair(p)) => HintFrame::new(p.config()).data.len(),
+            _ => 0,
+        }
     }
 }
 
-fn build(w: &WeightFile, mode: Mode, speaker: Option<&[f32]>) -> Result<BoostedPair, String> {
-    let WeightsConfig::Joint(cfg) = &w.config else {
-        return Err("holds a single model; the plugin needs a knowledge-boosting pair".into());
+fn build(w: &WeightFile, mode: Mode, speaker: Option<&[f32]>) -> Result<Engines, String> {
+    let s = match &w.config {
+        WeightsConfig::Joint(cfg) => &cfg.small,
+        WeightsConfig::Single(cfg) => cfg,
     };
-    let s = &cfg.small;
     if s.sources != mode.sources() || s.ears != 2 || s.chunk != CHUNK || s.pad != LOOKAHEAD {
         return Err(format!(
             "holds a model of {} sources, {} ears, chunk {} and lookahead {}; {} mode needs {} sources, 2 ears, chunk {CHUNK}, lookahead {LOOKAHEAD}",
@@ -228,7 +239,7 @@ fn build(w: &WeightFile, mode: Mode, speaker: Option<&[f32]>) -> Result<BoostedP
     let extract = mode == Mode::Extract;
     if s.speaker.is_some() != extract {
         return Err(if extract {
-            "holds a model that takes no speaker embedding; Extract mode needs a target-extraction pair (`cargo xtask train --task tse`)".into()
+            "holds a model that takes no speaker embedding; Extract mode needs a target-extraction model (`cargo xtask train --task tse`)".into()
         } else {
             format!(
                 "holds a target-extraction model; {} mode needs one without a speaker embedding",
@@ -236,24 +247,24 @@ fn build(w: &WeightFile, mode: Mode, speaker: Option<&[f32]>) -> Result<BoostedP
             )
         });
     }
-    let mut pair = BoostedPair::from_weights(w, Kernels::best()).map_err(|e| e.to_string())?;
+    let mut engines = Engines::from_weights(w, Kernels::best()).map_err(|e| e.to_string())?;
     if extract {
         let e = speaker.ok_or(NO_VOICE)?;
-        pair.set_speaker(e).map_err(|e| e.to_string())?;
+        engines.set_speaker(e).map_err(|e| e.to_string())?;
     }
-    warm(&mut pair).map_err(|e| e.to_string())?;
-    Ok(pair)
+    warm(&mut engines).map_err(|e| e.to_string())?;
+    Ok(engines)
 }
 
-/// Runs a few silent chunks through both engines (touching every buffer), then resets them.
-fn warm(pair: &mut BoostedPair) -> kb_models::Result<()> {
-    let s = &pair.config().small;
+/// Runs a few silent chunks through every engine (touching every buffer), then resets them.
+fn warm(engines: &mut Engines) -> kb_models::Result<()> {
+    let s = engines.config();
     let input = vec![0.0; 2 * s.chunk];
     let mut out = vec![0.0; s.sources * 2 * s.chunk];
-    for _ in 0..pair.config().delay + 4 {
-        pair.process(&input, true, &mut out)?;
+    for _ in 0..engines.delay().unwrap_or(0) + 4 {
+        engines.process(&input, true, &mut out)?;
     }
-    pair.reset();
+    engines.reset();
     Ok(())
 }
 
@@ -263,15 +274,15 @@ pub fn load_file(
     path: &Path,
     mode: Mode,
     speaker: Option<&[f32]>,
-) -> Result<(BoostedPair, ModelInfo), String> {
+) -> Result<(Engines, ModelInfo), String> {
     let w = WeightFile::load(path).map_err(|e| e.to_string())?;
-    let pair = build(&w, mode, speaker).map_err(|e| format!("{}: {e}", path.display()))?;
+    let engines = build(&w, mode, speaker).map_err(|e| format!("{}: {e}", path.display()))?;
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
     let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
-    Ok((pair, ModelInfo::describe(&w, name, bytes, Some(path))))
+    Ok((engines, ModelInfo::describe(&w, name, bytes, Some(path))))
 }
 
 /// Loads `mode`: the user's file when given and good, else the compiled-in
@@ -279,7 +290,7 @@ pub fn load_file(
 pub fn load(mode: Mode, user_file: Option<&str>, speaker: Option<&[f32]>) -> Loaded {
     if mode == Mode::Extract && speaker.is_none() {
         return Loaded {
-            pair: None,
+            engines: None,
             info: None,
             message: NO_VOICE.into(),
         };
@@ -287,9 +298,9 @@ pub fn load(mode: Mode, user_file: Option<&str>, speaker: Option<&[f32]>) -> Loa
     let mut message = String::new();
     if let Some(path) = user_file {
         match load_file(Path::new(path), mode, speaker) {
-            Ok((pair, info)) => {
+            Ok((engines, info)) => {
                 return Loaded {
-                    pair: Some(pair),
+                    engines: Some(engines),
                     info: Some(info),
                     message,
                 }
@@ -297,7 +308,7 @@ pub fn load(mode: Mode, user_file: Option<&str>, speaker: Option<&[f32]>) -> Loa
             Err(e) => message = format!("refused weight file {e}; using the built-in model"),
         }
     }
-    let pair = match mode.default_weights() {
+    let built_in = match mode.default_weights() {
         Some(bytes) => {
             let name = format!("built-in {} model", mode.name());
             WeightFile::from_bytes(bytes, &name)
@@ -309,9 +320,9 @@ pub fn load(mode: Mode, user_file: Option<&str>, speaker: Option<&[f32]>) -> Loa
         }
         None => Err(mode.missing_model_reason().to_owned()),
     };
-    match pair {
-        Ok((pair, info)) => Loaded {
-            pair: Some(pair),
+    match built_in {
+        Ok((engines, info)) => Loaded {
+            engines: Some(engines),
             info: Some(info),
             message,
         },
@@ -322,7 +333,7 @@ pub fn load(mode: Mode, user_file: Option<&str>, speaker: Option<&[f32]>) -> Loa
             message.push_str(&e);
             message.push_str(" (audio passes through)");
             Loaded {
-                pair: None,
+                engines: None,
                 info: None,
                 message,
             }

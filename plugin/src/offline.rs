@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::{
+    model_info::ModelInfo,
     models::{Mode, ModelRequest, OverridePaths},
     path::{AudioPath, Controls, PathConfig},
     telemetry::Telemetry,
@@ -18,8 +19,8 @@ pub struct Rendered {
     pub channels: [Vec<f32>; 4],
     /// The path's latency in samples (trimmed off).
     pub latency: usize,
-    /// Whether a model ran (false: no weights for the mode, audio passed through).
-    pub had_model: bool,
+    /// The model that ran (None: no weights for the mode, audio passed through).
+    pub model: Option<ModelInfo>,
     /// The loader's message (a refused file, or no model), empty when all went well.
     pub message: String,
     /// Hints used on time, in percent.
@@ -37,6 +38,8 @@ pub struct RenderSettings {
     pub link_delay: Option<u64>,
     /// Extract mode's enrolled voice.
     pub voice: Enrollment,
+    /// A hint server to get the pair's hints from instead of the local large model.
+    pub hint_server: Option<kb_link::ClientSettings>,
 }
 
 /// Renders `input` [left, right] at `rate` through `mode` as `settings` say.
@@ -64,6 +67,7 @@ pub fn render_with_progress(
         overrides: Arc::new(RwLock::new(paths)),
         enrollment: Arc::new(RwLock::new(settings.voice.clone())),
         desk: Default::default(),
+        hint_server: Arc::new(RwLock::new(settings.hint_server.clone())),
     });
     let telemetry = Arc::new(Telemetry::default());
     let cfg = PathConfig {
@@ -106,7 +110,7 @@ pub fn render_with_progress(
         pos += len;
         progress(pos as f64 / (n + latency) as f64);
     }
-    let had_model = path.has_model();
+    let model = telemetry.model().filter(|_| path.has_model());
     path.stop();
     for ch in &mut out {
         ch.drain(..latency);
@@ -114,7 +118,7 @@ pub fn render_with_progress(
     Ok(Rendered {
         channels: out,
         latency,
-        had_model,
+        model,
         message: telemetry.message(),
         hints_on_time: telemetry.hints_on_time_percent(),
     })

@@ -37,6 +37,9 @@ pub struct KbParams {
     /// Extract mode's enrolled voice.
     #[persist = "voice"]
     pub voice: Arc<RwLock<Enrollment>>,
+    /// Where hints come from: None for the local large model, else a hint server (not automatable).
+    #[persist = "hint_server"]
+    pub hint_server: Arc<RwLock<Option<kb_link::ClientSettings>>>,
     /// Not a parameter: the editor's line to the voice thread (learn, load, similarity).
     pub desk: Arc<VoiceDesk>,
 }
@@ -73,6 +76,7 @@ impl Default for KbParams {
             bypass: BoolParam::new("Bypass", false).make_bypass(),
             weights: Arc::new(RwLock::new(OverridePaths::from_env())),
             voice: Arc::new(RwLock::new(Enrollment::default())),
+            hint_server: Arc::new(RwLock::new(None)),
             desk: Arc::new(VoiceDesk::default()),
         }
     }

@@ -139,9 +139,10 @@ impl AudioPath {
         let loaded = models::load(mode, user_file.as_deref(), speaker.as_deref());
         telemetry.reset();
         let hint_len = loaded.hint_len();
+        let identity = loaded.pair_identity();
         telemetry.set_loaded(loaded.message, loaded.info);
-        telemetry.no_model.store(loaded.pair.is_none(), Relaxed);
-        let (slot, large) = Slot::install(1, mode as u8, loaded.pair);
+        telemetry.no_model.store(loaded.engines.is_none(), Relaxed);
+        let (slot, large) = Slot::install(1, mode as u8, loaded.engines);
         let (audio_link, back_link) = link(hint_len);
         let (voice, voice_tx) =
             VoiceThread::start(request.enrollment.clone(), request.desk.clone())
@@ -154,6 +155,7 @@ impl AudioPath {
                 mode,
                 user_file,
                 speaker,
+                identity,
             },
             request: request.clone(),
             telemetry: telemetry.clone(),
@@ -368,16 +370,20 @@ impl AudioPath {
             gen: self.slot.gen,
             stream: self.stream,
         };
-        let delay = self.link_delay.unwrap_or(self.slot.delay);
+        // A single model takes no hints: it runs as a pair with boost off.
+        let delay = self.slot.delay.map(|c| self.link_delay.unwrap_or(c));
         match self.slot.small.as_mut() {
             Some(engine) => {
                 let t = &*self.telemetry;
                 self.link
                     .send_chunk(tag, self.index, &self.chunk, self.wait, t);
-                let hint = if !boost {
+                let hint = if let (true, Some(delay)) = (boost, delay) {
+                    hint_source(self.index, self.slot_start, delay)
+                } else {
                     self.link.drain_hints();
                     None
-                } else if let Some(source) = hint_source(self.index, self.slot_start, delay) {
+                };
+                let hint = if let Some(source) = hint {
                     let h = self.link.hint_for(tag, source, self.wait);
                     if h.is_some() {
                         t.hints_used.fetch_add(1, Relaxed);
@@ -391,7 +397,7 @@ impl AudioPath {
                 };
                 let age = (self.index - self.last_hint) as f64 * CHUNK_BUDGET_US;
                 t.hint_age_us.store(age as u32, Relaxed);
-                let s = engine.config().small.sources;
+                let s = engine.config().sources;
                 let t0 = Instant::now();
                 let out = &mut self.out16[..s * 2 * CHUNK];
                 let ok = engine.process(&self.chunk, hint, out).is_ok();

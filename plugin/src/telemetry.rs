@@ -1,6 +1,11 @@
 //! Lock-free figures the audio and background threads publish for the editor.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::{
+    atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed},
+    Arc,
+};
+
+use kb_link::LinkStatus;
 
 use parking_lot::Mutex;
 
@@ -55,6 +60,8 @@ pub struct Telemetry {
     message: Mutex<String>,
     /// The loaded model (written with the message, never on the audio thread).
     model: Mutex<Option<ModelInfo>>,
+    /// The hint server link, while hints come from one.
+    link: Mutex<Option<Arc<LinkStatus>>>,
 }
 
 impl Telemetry {
@@ -147,5 +154,15 @@ impl Telemetry {
     /// The loaded model, if any (the editor's copy).
     pub fn model(&self) -> Option<ModelInfo> {
         self.model.lock().clone()
+    }
+
+    /// Publishes the hint server link's status (None: hints are computed locally).
+    pub fn set_link(&self, link: Option<Arc<LinkStatus>>) {
+        *self.link.lock() = link;
+    }
+
+    /// The hint server link's status, while hints come from one.
+    pub fn link(&self) -> Option<Arc<LinkStatus>> {
+        self.link.lock().clone()
     }
 }

@@ -87,8 +87,9 @@ fn telemetry() -> Telemetry {
             small_params: 27_100,
             large_params: 1_900_000,
             widths: (16, 64),
-            delay: 2,
+            delay: Some(2),
             eval: None,
+            identity: String::new(),
         }),
     );
     t
@@ -120,6 +121,8 @@ struct Harness {
     telemetry: Telemetry,
     state: UiState,
     time: f64,
+    /// Window height: the editor's, or taller to show what scrolls below it.
+    height: f32,
 }
 
 impl Harness {
@@ -133,6 +136,7 @@ impl Harness {
             telemetry: telemetry(),
             state: UiState::default(),
             time: 0.0,
+            height: editor::SIZE.1,
         }
     }
 
@@ -141,7 +145,7 @@ impl Harness {
         let input = RawInput {
             screen_rect: Some(Rect::from_min_size(
                 Pos2::ZERO,
-                egui::vec2(editor::SIZE.0, editor::SIZE.1),
+                egui::vec2(editor::SIZE.0, self.height),
             )),
             time: Some(self.time),
             events,
@@ -246,6 +250,65 @@ fn every_control_and_readout_is_on_screen_by_its_label() {
         .filter(|w| !found.iter().any(|f| f == w))
         .collect();
     assert!(missing.is_empty(), "missing {missing:?} in {found:?}");
+}
+
+#[test]
+fn a_single_model_shows_its_size_and_no_hints() {
+    let mut h = Harness::new();
+    h.telemetry.set_loaded(
+        String::new(),
+        Some(ModelInfo {
+            name: "separate_large.safetensors".into(),
+            file_bytes: 2_100_000,
+            small_params: 519_000,
+            large_params: 0,
+            widths: (64, 0),
+            delay: None,
+            eval: None,
+            identity: String::new(),
+        }),
+    );
+    let found: Vec<String> = h.settle().into_iter().map(|(t, _)| t).collect();
+    for want in [
+        "single model 519.0 k (D 64)",
+        "none: a single model runs alone (no large model)",
+    ] {
+        assert!(found.iter().any(|f| f == want), "no `{want}` in {found:?}");
+    }
+    for gone in ["On time", "Hint age", "Misses, last 10 s"] {
+        assert!(
+            !found.iter().any(|f| f == gone),
+            "`{gone}` shown: {found:?}"
+        );
+    }
+}
+
+/// The hint source: "Server" saves the fields as the setting, the link's
+/// state shows, "Local" clears it.
+#[test]
+fn the_hint_source_switches_between_local_and_a_server() {
+    let mut h = Harness::new();
+    // The section sits at the end of the second column, below the editor's first screen.
+    h.height = 2_000.0;
+    let wanted = kb_link::ClientSettings {
+        server: "hints.example:4433".into(),
+        fingerprint: "ab".repeat(32),
+        token: "secret".into(),
+        encoding: kb_link::Encoding::F16,
+    };
+    h.state.server = Some(wanted.clone());
+    let server = h.find("Server").center();
+    h.click(server);
+    assert_eq!(*h.params.hint_server.read(), Some(wanted));
+    let link = std::sync::Arc::new(kb_link::LinkStatus::default());
+    link.connected.store(true, Relaxed);
+    link.rtt_us.store(12_300, Relaxed);
+    link.delay.store(3, Relaxed);
+    h.telemetry.set_link(Some(link));
+    h.find("connected: round trip 12.3 ms, C = 3, 0 hints, 0 lost");
+    let local = h.find("Local").center();
+    h.click(local);
+    assert_eq!(*h.params.hint_server.read(), None);
 }
 
 #[test]

@@ -405,7 +405,7 @@ pub use kb_models::metrics::si_sdr_db as si_sdr;
 
 /// The offline streaming engines on `input`: resampled to 16 kHz by the plugin's
 /// resamplers, one chunk at a time through the large and small engines (every
-/// hint used when `boost`, none otherwise), resampled back. Output sample n is
+/// hint used when `boost`, none otherwise) or a single model's, resampled back. Output sample n is
 /// the plugin's sample n + (latency - signal delay), with no buffering delay.
 pub fn reference(
     weights: &kb_models::weight_file::WeightFile,
@@ -416,7 +416,7 @@ pub fn reference(
     reference_conditioned(weights, rate, input, boost, &[])
 }
 
-/// [`reference`] for a target-extraction pair conditioned on each
+/// [`reference`] for a target-extraction model conditioned on each
 /// `(chunk, embedding)` of `speakers` from that 16 kHz chunk on.
 pub fn reference_conditioned(
     weights: &kb_models::weight_file::WeightFile,
@@ -425,11 +425,11 @@ pub fn reference_conditioned(
     boost: bool,
     speakers: &[(usize, &[f32])],
 ) -> [Vec<f32>; 4] {
-    use kb_models::engine::{BoostedPair, Kernels};
+    use kb_models::engine::{Engines, Kernels};
     use knowledge_boost::rate::{Downsampler, Upsampler};
-    let mut pair = BoostedPair::from_weights(weights, Kernels::best()).expect("engines");
+    let mut pair = Engines::from_weights(weights, Kernels::best()).expect("engines");
     let mut index = 0;
-    let s = pair.config().small.sources;
+    let s = pair.config().sources;
     let mut down = Downsampler::new(rate, 2, 128).expect("down");
     let mut up = Upsampler::new(rate, 4, 128).expect("up");
     let stride = up.frames_max();
@@ -482,10 +482,19 @@ pub fn max_diff_shifted(a: &[f32], b: &[f32], shift: usize) -> f32 {
 
 /// A random joint weight file (`paper` sizes or `tiny`) for `sources` sources, written under target/.
 pub fn weight_file(name: &str, cfg: kb_models::JointConfig, seed: u64) -> PathBuf {
+    write_random_weights(name, kb_models::WeightsConfig::Joint(cfg), seed)
+}
+
+/// A random single model `cfg` (no pair, no hints), written under target/.
+pub fn single_weight_file(name: &str, cfg: kb_models::ModelConfig, seed: u64) -> PathBuf {
+    write_random_weights(name, kb_models::WeightsConfig::Single(cfg), seed)
+}
+
+/// Random weights of `wc` from `seed`, written to target/kb-e2e/`name`-<pid>.safetensors.
+fn write_random_weights(name: &str, wc: kb_models::WeightsConfig, seed: u64) -> PathBuf {
     let dir = workspace_root().join("target/kb-e2e");
     std::fs::create_dir_all(&dir).expect("target/kb-e2e");
     let path = dir.join(format!("{name}-{}.safetensors", std::process::id()));
-    let wc = kb_models::WeightsConfig::Joint(cfg);
     let w = kb_models::weights::Weights::random(wc.clone(), seed).expect("random weights");
     kb_models::weights::save(&path, &wc, &w.tensors).expect("save weights");
     path
@@ -512,6 +521,7 @@ pub fn request(
         overrides: Arc::new(RwLock::new(paths)),
         enrollment: Arc::new(RwLock::new(voice)),
         desk: Default::default(),
+        hint_server: Default::default(),
     })
 }
 

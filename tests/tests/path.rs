@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use kb_e2e::{
     binaural_mixture, max_diff_shifted, path_config, reference, separate_request, signal_delay,
-    weight_file,
+    single_weight_file, weight_file,
 };
-use kb_models::{weight_file::WeightFile, JointConfig};
+use kb_models::{weight_file::WeightFile, JointConfig, ModelConfig};
 use knowledge_boost::{
     models::Mode,
     path::{AudioPath, Controls},
@@ -81,6 +81,41 @@ fn path_matches_the_offline_engines_at_every_rate() {
         assert!(worst < 1e-3, "{rate} Hz: {worst}");
         assert_eq!(telemetry.hints_on_time_percent(), 100.0);
     }
+}
+
+/// A single model (no pair) runs alone on the audio thread: its output is its
+/// engine's, with no hint asked for or missed.
+#[test]
+fn a_single_model_runs_alone_and_matches_its_engine() {
+    let file = single_weight_file("single", ModelConfig::tiny_attention(2), 8);
+    let w = WeightFile::load(&file).expect("weights");
+    let rate = 44_100.0;
+    let telemetry = Arc::new(Telemetry::default());
+    let mut path = AudioPath::new(
+        &path_config(rate, true),
+        separate_request(Some(&file)),
+        telemetry.clone(),
+    )
+    .expect("path");
+    assert!(path.has_model(), "{}", telemetry.message());
+    assert!(telemetry.message().is_empty(), "{}", telemetry.message());
+    let x = binaural_mixture(rate, 1.0, 4);
+    let out = stream(&mut path, &x, &Controls::default(), 4);
+    let r = reference(&w, rate, [&x[0], &x[1]], true);
+    let energy: f64 = r[0].iter().map(|v| f64::from(*v).powi(2)).sum();
+    assert!(energy > 1e-3, "the reference is silent");
+    let shift = path.latency() - signal_delay(rate);
+    let worst = (0..4)
+        .map(|ch| max_diff_shifted(&out[ch], &r[ch], shift))
+        .fold(0.0, f32::max);
+    assert!(worst < 1e-3, "max diff {worst}");
+    let used = telemetry
+        .hints_used
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let missed = telemetry
+        .hints_missed
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!((used, missed), (0, 0), "a single model takes no hints");
 }
 
 /// The rates clap-validator and Steinberg's validator try, and the range's

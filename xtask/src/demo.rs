@@ -2,15 +2,18 @@
 //! bundle (clack-host harness) with boost on and off, writes the WAVs and a
 //! spectrogram PNG and prints each talker's SI-SDRi. To separate, two test
 //! talkers the models never heard (`assets/demo/`); to enhance, one test
-//! talker in test noise (`assets/demo_enhance/`).
+//! talker in test noise (`assets/demo_enhance/`); to extract, one of two test
+//! talkers, enrolled from another recording of them (`assets/demo_extract/`),
+//! the voice handed to the plugin in its saved state as a session would.
 
 use std::path::{Path, PathBuf};
 
-use kb_e2e::{binaural_sources, process, si_sdr, Run};
+use kb_e2e::{binaural_sources, process, si_sdr, state_roundtrip, with_field, Run};
+use kb_models::{weight_file::WeightFile, WeightsConfig};
 use knowledge_boost::models::Mode;
 
 use crate::eval::{metrics::permutations, resample::resample_oct};
-use crate::process::{read_binaural, write_stereo};
+use crate::process::{enroll, read_binaural, write_stereo};
 
 mod spectrogram;
 
@@ -23,7 +26,8 @@ pub struct Args {
     /// Folder for the WAVs and the spectrogram.
     #[arg(long, default_value = "target/demo")]
     pub out_dir: PathBuf,
-    /// What the plugin does: `separate` (two talkers) or `enhance` (one talker in noise).
+    /// What the plugin does: `separate` (two talkers), `enhance` (one talker in
+    /// noise) or `extract` (the enrolled one of two talkers).
     #[arg(long, default_value = "separate", value_parser = parse_mode)]
     pub mode: Mode,
     /// Weight file for the mode instead of the built-in model.
@@ -33,9 +37,9 @@ pub struct Args {
     #[arg(long, default_value_t = 48_000)]
     pub rate: u32,
     /// Demo clip folder: `mixture.wav` and its talkers `source00.wav` (and
-    /// `source01.wav` to separate) at 16 kHz, as `cargo xtask data render`
-    /// writes them (default: `assets/demo` to separate, `assets/demo_enhance`
-    /// to enhance).
+    /// `source01.wav` to separate or extract; `enrollment.wav` to extract) at
+    /// 16 kHz, as `cargo xtask data render` writes them (default:
+    /// `assets/demo`, `assets/demo_enhance` or `assets/demo_extract`).
     #[arg(long)]
     pub clip: Option<PathBuf>,
     /// Separate: use two synthetic harmonic talkers instead of the clip.
@@ -46,22 +50,50 @@ pub struct Args {
     pub seconds: f64,
 }
 
-/// Parses a mode name (`separate`, `enhance`) that has a demo clip.
+/// Parses a mode name (`separate`, `enhance`, `extract`).
 fn parse_mode(s: &str) -> Result<Mode, String> {
-    match Mode::from_name(s) {
-        Some(m @ (Mode::Separate | Mode::Enhance)) => Ok(m),
-        _ => Err(format!(
-            "mode `{s}`: the demo plays `separate` or `enhance`"
-        )),
-    }
+    Mode::from_name(s)
+        .ok_or_else(|| format!("mode `{s}`: the demo plays `separate`, `enhance` or `extract`"))
 }
 
 /// The mode's default clip folder.
 fn default_clip(mode: Mode) -> &'static str {
     match mode {
+        Mode::Separate => "assets/demo",
         Mode::Enhance => "assets/demo_enhance",
-        _ => "assets/demo",
+        Mode::Extract => "assets/demo_extract",
     }
+}
+
+/// Talkers in the mode's clip: Extract's has the target and the talker it removes.
+fn clip_talkers(mode: Mode) -> usize {
+    match mode {
+        Mode::Extract => 2,
+        _ => mode.sources(),
+    }
+}
+
+/// Whether the weights the plugin will run are a pair (false: a single model,
+/// whose boost switch changes nothing, or no model at all).
+fn runs_a_pair(mode: Mode, weights: Option<&Path>) -> Result<bool, String> {
+    let file = match (weights, mode.default_weights()) {
+        (Some(path), _) => WeightFile::load(path).map_err(|e| e.to_string())?,
+        (None, Some(bytes)) => {
+            WeightFile::from_bytes(bytes, "built-in model").map_err(|e| e.to_string())?
+        }
+        (None, None) => return Ok(false),
+    };
+    Ok(matches!(file.config, WeightsConfig::Joint(_)))
+}
+
+/// The plugin's saved state with Extract on and the voice of `enrollment`
+/// (a 16 kHz WAV) enrolled, as a session saved after "Load WAV" holds it.
+fn extract_session(plugin: &Path, enrollment: &Path) -> Result<Vec<u8>, String> {
+    let voice = enroll(enrollment)?;
+    // Stepped parameters take their index: Extract is 2.
+    let saved = state_roundtrip(plugin, &[("mode", 2.0)])?.saved;
+    let json = serde_json::to_string(&voice).map_err(|e| e.to_string())?;
+    with_field(&saved, "voice", json)
 }
 
 /// A binaural mixture and its talkers (one to enhance, two to separate).
@@ -156,6 +188,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     }
     let plugin = release_bundle().map_err(|e| format!("bundling failed: {e:#}"))?;
     let built_in = mode.default_weights().is_some();
+    let pair = runs_a_pair(mode, args.weights.as_deref())?;
     if let Some(w) = &args.weights {
         // Read by the plugin when the host creates it.
         std::env::set_var(mode.env_var(), w);
@@ -175,8 +208,14 @@ pub fn run(args: &Args) -> Result<(), String> {
     let (mix, sources) = if args.synthetic {
         synthetic_scene(args.rate, args.seconds)
     } else {
-        clip_scene(&clip, mode.sources(), args.rate)?
+        clip_scene(&clip, clip_talkers(mode), args.rate)?
     };
+    let state = match mode {
+        Mode::Extract => Some(extract_session(&plugin, &clip.join("enrollment.wav"))?),
+        _ => None,
+    };
+    // The scored talkers: Extract's target alone.
+    let targets = &sources[..mode.sources()];
     std::fs::create_dir_all(&args.out_dir)
         .map_err(|e| format!("cannot create {}: {e}", args.out_dir.display()))?;
     let dir = &args.out_dir;
@@ -192,7 +231,11 @@ pub fn run(args: &Args) -> Result<(), String> {
     // Mode is a three-step enum parameter: its normalised value is index / 2.
     let mode_value = Mode::ALL.iter().position(|m| *m == mode).unwrap_or(0) as f64 / 2.0;
     let mut boosted: Vec<Vec<f32>> = Vec::new();
-    for boost in [true, false] {
+    let switches: &[bool] = if pair { &[true, false] } else { &[true] };
+    if scored && !pair {
+        println!("a single model runs: no hints, so boost on and off are the same");
+    }
+    for &boost in switches {
         let run = Run {
             plugin: plugin.clone(),
             rate,
@@ -205,7 +248,7 @@ pub fn run(args: &Args) -> Result<(), String> {
             seed: 1,
             aux: Default::default(),
             mono: false,
-            state: None,
+            state: state.clone(),
         };
         let padded: [Vec<f32>; 2] = mix.clone().map(|mut m| {
             m.resize(m.len() + (rate * 0.1) as usize, 0.0);
@@ -214,10 +257,14 @@ pub fn run(args: &Args) -> Result<(), String> {
         let out = process(&run, [&padded[0], &padded[1]])?;
         let lat = out.latency as usize;
         let n = mix[0].len();
-        let est: Vec<[&[f32]; 2]> = (0..sources.len())
+        let est: Vec<[&[f32]; 2]> = (0..targets.len())
             .map(|bus| [0, 1].map(|ear| &out.channels[2 * bus + ear][lat..lat + n]))
             .collect();
-        let tag = if boost { "boost_on" } else { "boost_off" };
+        let tag = match (pair, boost) {
+            (false, _) => "output",
+            (true, true) => "boost_on",
+            (true, false) => "boost_off",
+        };
         for (bus, e) in est.iter().enumerate() {
             let path = dir.join(format!("{tag}_bus{}.wav", bus + 1));
             write_stereo(&path, e[0], e[1], args.rate)?;
@@ -230,8 +277,8 @@ pub fn run(args: &Args) -> Result<(), String> {
             println!("{tag}: passed through ({timing})");
             continue;
         }
-        let best = score(&est, &sources, &mix);
-        let talkers: Vec<String> = (0..sources.len())
+        let best = score(&est, targets, &mix);
+        let talkers: Vec<String> = (0..targets.len())
             .map(|k| {
                 format!(
                     "talker {} {:+.2} / {:+.2} dB (L / R)",
@@ -249,13 +296,16 @@ pub fn run(args: &Args) -> Result<(), String> {
     }
     let mut panels: Vec<(String, &[f32])> = vec![("input (left ear)".into(), &mix[0])];
     for (bus, x) in boosted.iter().enumerate() {
-        panels.push((format!("output bus {}, boost on (left ear)", bus + 1), x));
+        let with = if pair { ", boost on" } else { "" };
+        panels.push((format!("output bus {}{with} (left ear)", bus + 1), x));
     }
     for (k, s) in sources.iter().enumerate() {
-        panels.push((
-            format!("talker {} alone, the target (left ear)", k + 1),
-            &s[0],
-        ));
+        let role = if k < targets.len() {
+            "the target"
+        } else {
+            "removed"
+        };
+        panels.push((format!("talker {} alone, {role} (left ear)", k + 1), &s[0]));
     }
     let titled: Vec<(&str, &[f32])> = panels.iter().map(|(t, x)| (t.as_str(), *x)).collect();
     let png = dir.join("spectrogram.png");

@@ -11,6 +11,7 @@ mod info;
 mod install;
 mod plot;
 mod process;
+mod serve;
 mod speaker;
 mod train;
 
@@ -38,8 +39,10 @@ enum Command {
     Train(Box<train::Args>),
     /// Run the plugin's audio path over a binaural WAV, one WAV per output bus.
     Process(process::Args),
-    /// Bundle the plugin, render a demo clip through it (separate or enhance) with boost on and off, print SI-SDRi, draw spectrograms.
+    /// Bundle the plugin, render a demo clip through it (separate, enhance or extract) with boost on and off, print SI-SDRi, draw spectrograms.
     Demo(demo::Args),
+    /// Serve a pair's hints to plugin instances on other machines (QUIC).
+    Serve(serve::Args),
     /// Evaluate every model in streaming mode on the test set: the paper's table and a plot.
     Eval(Box<eval::Args>),
     /// Copy the release bundles to the user's CLAP and VST3 folders (`--uninstall` removes them).
@@ -93,6 +96,7 @@ fn main() {
         Command::Import(args) => import::run(&args).map_err(Into::into),
         Command::Process(args) => process::run(&args).map_err(Into::into),
         Command::Demo(args) => demo::run(&args).map_err(Into::into),
+        Command::Serve(args) => serve::run(&args).map_err(Into::into),
         Command::Eval(args) => eval::run(&args).map_err(Into::into),
         Command::Train(args) => train::run(&args),
         Command::Plot(args) => plot::run(&args),

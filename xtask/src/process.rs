@@ -40,6 +40,35 @@ pub struct Args {
     /// count, 3 to 30 s), the voice the model extracts.
     #[arg(long)]
     pub enroll: Option<PathBuf>,
+    /// Get the hints from a hint server (`cargo xtask serve`) at HOST:PORT
+    /// instead of the local large model.
+    #[arg(long, requires_all = ["fingerprint", "token"])]
+    pub hint_server: Option<String>,
+    /// The hint server's certificate fingerprint (as it prints it).
+    #[arg(long)]
+    pub fingerprint: Option<String>,
+    /// The hint server's client token.
+    #[arg(long)]
+    pub token: Option<String>,
+    /// Hints travel as 16-bit floats (half the bandwidth).
+    #[arg(long)]
+    pub f16: bool,
+}
+
+impl Args {
+    /// The hint server settings the flags give, if any.
+    pub fn hint_server(&self) -> Option<kb_link::ClientSettings> {
+        Some(kb_link::ClientSettings {
+            server: self.hint_server.clone()?,
+            fingerprint: self.fingerprint.clone().unwrap_or_default(),
+            token: self.token.clone().unwrap_or_default(),
+            encoding: if self.f16 {
+                kb_link::Encoding::F16
+            } else {
+                kb_link::Encoding::F32
+            },
+        })
+    }
 }
 
 /// The enrolled voice of a WAV file, as the plugin's "Load WAV" makes it.
@@ -140,6 +169,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         no_boost: args.no_boost,
         link_delay: args.link_delay,
         voice,
+        hint_server: args.hint_server(),
     };
     // Long files show how far the render is.
     let bar = if input[0].len() as f64 > PROGRESS_SECONDS * f64::from(rate) {
@@ -175,16 +205,17 @@ pub fn run(args: &Args) -> Result<(), String> {
         )?;
         println!("wrote {}", path.display());
     }
+    let model = match &out.model {
+        Some(m) if m.delay.is_some() => format!(
+            "{} (a pair), hints on time {:.1} %",
+            m.name, out.hints_on_time
+        ),
+        Some(m) => format!("{} (a single model, no hints)", m.name),
+        None => "none (pass-through)".into(),
+    };
     println!(
-        "{} Hz, latency {} samples (aligned), model: {}, hints on time {:.1} %",
-        rate,
-        out.latency,
-        if out.had_model {
-            "yes"
-        } else {
-            "none (pass-through)"
-        },
-        out.hints_on_time
+        "{} Hz, latency {} samples (aligned), model: {model}",
+        rate, out.latency
     );
     Ok(())
 }
@@ -244,6 +275,10 @@ mod tests {
             link_delay: None,
             weights: None,
             enroll: None,
+            hint_server: None,
+            fingerprint: None,
+            token: None,
+            f16: false,
         };
         run(&args).expect("process");
         for name in ["talker1", "talker2"] {
@@ -276,6 +311,10 @@ mod tests {
                 link_delay: None,
                 weights: Some(file.clone()),
                 enroll: None,
+                hint_server: None,
+                fingerprint: None,
+                token: None,
+                f16: false,
             };
             let e = run(&args).unwrap_err();
             assert!(e.contains(&file.display().to_string()), "{e}");
@@ -304,6 +343,10 @@ mod tests {
             link_delay: None,
             weights: Some(weights.clone()),
             enroll: None,
+            hint_server: None,
+            fingerprint: None,
+            token: None,
+            f16: false,
         };
         assert!(run(&args).unwrap_err().contains("--enroll"));
         let args = Args {
@@ -334,7 +377,7 @@ mod tests {
         };
         let want = offline::render([&x[0], &x[1]], f64::from(rate), Mode::Extract, &settings)
             .expect("render");
-        assert!(want.had_model, "{}", want.message);
+        assert!(want.model.is_some(), "{}", want.message);
         for (ch, (got, want)) in got.iter().zip(&want.channels).enumerate() {
             assert_eq!(got, want, "ear {ch}");
         }

@@ -8,6 +8,7 @@ pub mod block;
 pub mod boost;
 pub mod conv;
 pub mod dense;
+pub mod front;
 pub mod gridnet;
 pub mod hint_ring;
 pub mod lstm;
@@ -19,6 +20,7 @@ pub mod tensors;
 
 pub use crate::kernels::{KernelPath, Kernels};
 pub use boost::{HintFrame, LargeEngine, SmallEngine};
+pub use front::{Engines, FrontEngine};
 pub use gridnet::GridNetEngine;
 pub use hint_ring::{hint_source, HintRing};
 pub use pair::BoostedPair;

@@ -69,7 +69,8 @@ fn simulated(model: ModelInfo) -> Telemetry {
     t.aux_level.set(0.28, 0.06);
     t.hints_used.store(12_610, Relaxed);
     t.hints_missed.store(390, Relaxed);
-    t.hint_age_us.store(model.delay as u32 * 8_000, Relaxed);
+    t.hint_age_us
+        .store(model.delay.unwrap_or(0) as u32 * 8_000, Relaxed);
     t.small_ns.store(1_720_000, Relaxed);
     t.small_ns_max.store(3_050_000, Relaxed);
     t.large_rtf_ppm.store(640_000, Relaxed);

@@ -6,7 +6,7 @@ use nice_plug::prelude::{Param, ParamSetter};
 use nice_plug_egui::widgets::ParamSlider;
 
 use crate::{
-    editor::{history, meter, state::UiState, style, view::View, voice},
+    editor::{hint_source, history, meter, state::UiState, style, view::View, voice},
     models::Mode,
     params::KbParams,
     telemetry::CHUNK_BUDGET_US,
@@ -67,6 +67,7 @@ fn content(ui: &mut Ui, params: &KbParams, setter: &ParamSetter, view: &View, st
                 levels(&mut cols[1], view);
                 hints(&mut cols[1], params, view, state);
                 cpu(&mut cols[1], view);
+                hint_source::draw(&mut cols[1], params, view, state);
             });
         } else {
             controls(ui, params, setter, view, state);
@@ -77,6 +78,7 @@ fn content(ui: &mut Ui, params: &KbParams, setter: &ParamSetter, view: &View, st
             hints(ui, params, view, state);
             cpu(ui, view);
             model(ui, view);
+            hint_source::draw(ui, params, view, state);
         }
     });
 }
@@ -207,6 +209,14 @@ fn levels(ui: &mut Ui, view: &View) {
 
 fn hints(ui: &mut Ui, params: &KbParams, view: &View, state: &UiState) {
     section(ui, "Hints", |ui| {
+        if view.model.as_ref().is_some_and(|m| m.delay.is_none()) {
+            ui.label("Boost");
+            ui.label(
+                RichText::new("none: a single model runs alone (no large model)").color(style::DIM),
+            );
+            ui.end_row();
+            return;
+        }
         if !params.boost.value() {
             ui.label("Boost");
             ui.label(RichText::new("off: the small model runs alone").color(style::WARN));
@@ -220,7 +230,7 @@ fn hints(ui: &mut Ui, params: &KbParams, view: &View, state: &UiState) {
             20.0,
         )));
         ui.end_row();
-        let delay = view.model.as_ref().map_or(0, |m| m.delay);
+        let delay = view.model.as_ref().and_then(|m| m.delay).unwrap_or(0);
         let budget_ms = delay as f64 * CHUNK_BUDGET_US / 1000.0;
         ui.label("Hint age");
         ui.label(
@@ -299,13 +309,16 @@ fn model(ui: &mut Ui, view: &View) {
         ui.label(format!("{:.2} MB", m.file_bytes as f64 / 1e6));
         ui.end_row();
         ui.label("Parameters");
-        ui.label(format!(
-            "small {} (D {}), large {} (D {})",
-            count(m.small_params),
-            m.widths.0,
-            count(m.large_params),
-            m.widths.1
-        ));
+        ui.label(match m.delay {
+            Some(_) => format!(
+                "small {} (D {}), large {} (D {})",
+                count(m.small_params),
+                m.widths.0,
+                count(m.large_params),
+                m.widths.1
+            ),
+            None => format!("single model {} (D {})", count(m.small_params), m.widths.0),
+        });
         ui.end_row();
         ui.label("Evaluation");
         match &m.eval {

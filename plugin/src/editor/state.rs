@@ -13,4 +13,6 @@ pub struct UiState {
     pub path_mode: Option<Mode>,
     /// The enrollment-WAV field being edited.
     pub enroll_path: String,
+    /// The hint-server fields being edited (filled from the setting when first shown).
+    pub server: Option<kb_link::ClientSettings>,
 }

@@ -57,6 +57,39 @@ pub struct View {
     pub model: Option<ModelInfo>,
     /// The latest load message (a refused weight file), or empty.
     pub message: String,
+    /// The hint server link, while hints come from one.
+    pub link: Option<LinkView>,
+}
+
+/// The hint server link as the editor shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkView {
+    /// Connected and welcomed.
+    pub connected: bool,
+    /// Round-trip time in ms.
+    pub rtt_ms: f64,
+    /// The server pair's C.
+    pub delay: u32,
+    /// Hint frames that lost a fragment or came damaged.
+    pub lost: u64,
+    /// Whole hint frames received.
+    pub hints: u64,
+    /// The latest problem, or empty.
+    pub message: String,
+}
+
+impl LinkView {
+    /// Reads the link's counters.
+    pub fn of(s: &kb_link::LinkStatus) -> Self {
+        Self {
+            connected: s.connected.load(Relaxed),
+            rtt_ms: f64::from(s.rtt_us.load(Relaxed)) / 1e3,
+            delay: s.delay.load(Relaxed),
+            lost: s.incomplete.load(Relaxed) + s.bad_datagrams.load(Relaxed),
+            hints: s.hints.load(Relaxed),
+            message: s.message.lock().clone(),
+        }
+    }
 }
 
 impl View {
@@ -75,6 +108,7 @@ impl View {
             aux_missing: t.aux_missing.load(Relaxed),
             model: t.model(),
             message: t.message(),
+            link: t.link().map(|s| LinkView::of(&s)),
         }
     }
 }

@@ -1,17 +1,8 @@
 //! A row's model over one mixture in streaming mode: the real-time engines, one chunk per call.
 
-use kb_models::{
-    engine::{tensors::TensorSource, BoostedPair, GridNetEngine, Kernels},
-    WeightsConfig,
-};
+use kb_models::engine::{Engines, Kernels};
 
 use super::rows::Row;
-
-/// The engines of one row.
-enum Engines {
-    Single(Box<GridNetEngine>),
-    Joint { pair: Box<BoostedPair>, hints: bool },
-}
 
 /// Runs `row` over `mixture` [ear][t] as the plugin does: chunk by chunk, the
 /// large model's hint of chunk k reaching the small model at chunk k + C (or
@@ -24,29 +15,12 @@ pub fn separate(
     mixture: &[Vec<f32>],
     speaker: Option<&[f32]>,
 ) -> Result<Vec<Vec<Vec<f32>>>, String> {
-    let kernels = Kernels::best();
     let err = |e: kb_models::Error| format!("{}: {e}", row.file.display());
-    let weights = &row.weights;
-    let (cfg, mut engines) = match &weights.config {
-        WeightsConfig::Single(cfg) => {
-            let src = TensorSource::new(&weights.tensors, "");
-            let engine = GridNetEngine::load(&src, cfg, None, kernels).map_err(err)?;
-            (cfg.clone(), Engines::Single(Box::new(engine)))
-        }
-        WeightsConfig::Joint(j) => (
-            j.small.clone(),
-            Engines::Joint {
-                pair: Box::new(BoostedPair::from_weights(weights, kernels).map_err(err)?),
-                hints: row.hints,
-            },
-        ),
-    };
+    let mut engines = Engines::from_weights(&row.weights, Kernels::best()).map_err(err)?;
     if let Some(embedding) = speaker {
-        match &mut engines {
-            Engines::Single(e) => e.set_speaker(embedding).map_err(err)?,
-            Engines::Joint { pair, .. } => pair.set_speaker(embedding).map_err(err)?,
-        }
+        engines.set_speaker(embedding).map_err(err)?;
     }
+    let cfg = engines.config().clone();
     if mixture.len() != cfg.ears {
         return Err(format!(
             "{}: the model takes {} ears, the mixture has {}",
@@ -67,12 +41,9 @@ pub fn separate(
                 *v = mixture[ear].get(k * chunk + i).copied().unwrap_or(0.0);
             }
         }
-        match &mut engines {
-            Engines::Single(e) => e.process(&input, None, &mut frame).map_err(err)?,
-            Engines::Joint { pair, hints } => {
-                pair.process(&input, *hints, &mut frame).map_err(err)?
-            }
-        }
+        engines
+            .process(&input, row.hints, &mut frame)
+            .map_err(err)?;
         for (ch, src) in frame.chunks_exact(chunk).enumerate() {
             out[ch / ears][ch % ears][k * chunk..(k + 1) * chunk].copy_from_slice(src);
         }
